@@ -1,0 +1,14 @@
+DROP TABLE localized_texts;
+DROP TABLE record_sources;
+DROP TABLE progress_updates;
+DROP TABLE assessments;
+DROP TABLE involvements;
+DROP TABLE endorsements;
+DROP TABLE co_creation_spaces;
+DROP TABLE milestones;
+DROP TABLE commitment_ogp_values;
+DROP TABLE commitments;
+DROP TABLE action_plans;
+DROP TABLE institutions;
+DROP TABLE members;
+DROP TABLE sources;

@@ -1,0 +1,183 @@
+//! Content negotiation: output format (extension, `?format=`, `Accept`) and language (`?lang=`,
+//! `Accept-Language`), and the response headers that say what was chosen.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+
+use crate::error::AppError;
+use crate::models::lang::{Lang, LocalizedText, TextBundle};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Csv,
+}
+
+impl Format {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/json",
+            Format::Csv => "text/csv; charset=utf-8",
+        }
+    }
+}
+
+/// Picks the format: a `.csv` extension wins, then `?format=`, then `Accept`, else JSON.
+/// A `?format=` that contradicts the extension is refused rather than guessed.
+pub fn format(
+    req: &HttpRequest,
+    extension: Option<Format>,
+    format_param: Option<&str>,
+) -> Result<Format, AppError> {
+    let from_param = format_param
+        .map(|f| match f {
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            other => Err(AppError::invalid(
+                "format",
+                format!("{other:?} is not a format: use json or csv"),
+            )),
+        })
+        .transpose()?;
+    match (extension, from_param) {
+        (Some(ext), Some(param)) if ext != param => Err(AppError::invalid(
+            "format",
+            "contradicts the path's extension; drop one of them",
+        )),
+        (Some(ext), _) => Ok(ext),
+        (None, Some(param)) => Ok(param),
+        (None, None) => from_accept(req, &[Format::Json, Format::Csv]),
+    }
+}
+
+/// The best of `offered` for the request's `Accept` header (JSON when there is none).
+pub fn from_accept(req: &HttpRequest, offered: &[Format]) -> Result<Format, AppError> {
+    let Some(accept) = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(offered[0]);
+    };
+    let mut ranges: Vec<(f32, usize, String)> = accept
+        .split(',')
+        .enumerate()
+        .filter_map(|(position, part)| {
+            let mut pieces = part.split(';');
+            let range = pieces.next()?.trim().to_ascii_lowercase();
+            let quality = pieces
+                .filter_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .next()
+                .unwrap_or(1.0);
+            (!range.is_empty()).then_some((quality, position, range))
+        })
+        .collect();
+    // Highest quality first; among equals, the order the client wrote.
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    for (quality, _, range) in ranges {
+        if quality <= 0.0 {
+            continue;
+        }
+        let matched = offered.iter().copied().find(|f| match (range.as_str(), f) {
+            ("*/*", _) => true,
+            ("application/json" | "application/*", Format::Json) => true,
+            ("text/csv" | "text/*", Format::Csv) => true,
+            _ => false,
+        });
+        if let Some(format) = matched {
+            return Ok(format);
+        }
+    }
+    Err(AppError::NotAcceptable(format!(
+        "Accept: {accept:?} matches none of the representations offered here: {}",
+        offered
+            .iter()
+            .map(|f| f.media_type())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )))
+}
+
+/// The language asked for: `?lang=`, then the best supported `Accept-Language` range, else English.
+pub fn language(req: &HttpRequest, lang_param: Option<&str>) -> Result<Lang, AppError> {
+    if let Some(code) = lang_param {
+        return code
+            .parse()
+            .map_err(|e: String| AppError::invalid("lang", e));
+    }
+    let Some(header) = req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(Lang::En);
+    };
+    let mut ranges: Vec<(f32, usize, Option<Lang>)> = header
+        .split(',')
+        .enumerate()
+        .filter_map(|(position, part)| {
+            let mut pieces = part.split(';');
+            let tag = pieces.next()?.trim();
+            let primary = tag.split('-').next().unwrap_or("");
+            let quality = pieces
+                .filter_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .next()
+                .unwrap_or(1.0);
+            (quality > 0.0).then(|| (quality, position, primary.parse::<Lang>().ok()))
+        })
+        .collect();
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    Ok(ranges
+        .into_iter()
+        .find_map(|(_, _, lang)| lang)
+        .unwrap_or(Lang::En))
+}
+
+/// Picks texts in the requested language and remembers every language actually served, for
+/// `Content-Language`.
+pub struct LangContext {
+    pub requested: Lang,
+    served: RefCell<BTreeSet<Lang>>,
+}
+
+impl LangContext {
+    pub fn new(requested: Lang) -> Self {
+        Self {
+            requested,
+            served: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    pub fn pick(&self, texts: &TextBundle, field: &str) -> Option<LocalizedText> {
+        let picked = texts.pick(field, self.requested);
+        if let Some(text) = &picked {
+            self.served.borrow_mut().insert(text.lang);
+        }
+        picked
+    }
+
+    /// Value of `Content-Language`: the languages of the texts in the body, or the requested one.
+    pub fn content_language(&self) -> String {
+        let served = self.served.borrow();
+        if served.is_empty() {
+            self.requested.code().to_owned()
+        } else {
+            served
+                .iter()
+                .map(|l| l.code())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+}

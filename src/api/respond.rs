@@ -1,0 +1,101 @@
+//! Building responses: JSON or CSV bodies, paging links, and the headers that say which
+//! language and representation were chosen.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::csv::{self, Cell};
+use crate::api::dto::{ListBody, PageLinks};
+use crate::api::negotiate::{Format, LangContext};
+use crate::error::AppError;
+
+/// A type served as CSV: a fixed header and one row per record.
+pub trait CsvRecord {
+    const HEADER: &'static [&'static str];
+    fn row(&self) -> Vec<Cell>;
+}
+
+/// Paging facts of one page.
+pub struct PageMeta {
+    pub total: i64,
+    pub limit: u32,
+    pub next_cursor: Option<String>,
+}
+
+/// The request's URL with `cursor` set to `cursor` (other parameters kept in their order).
+fn url_with_cursor(req: &HttpRequest, cursor: Option<&str>) -> String {
+    let mut pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
+    pairs.retain(|(k, _)| k != "cursor");
+    if let Some(c) = cursor {
+        pairs.push(("cursor".into(), c.into()));
+    }
+    let info = req.connection_info();
+    let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
+    if query.is_empty() {
+        base
+    } else {
+        format!("{base}?{query}")
+    }
+}
+
+fn self_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    match req.query_string() {
+        "" => format!("{}://{}{}", info.scheme(), info.host(), req.path()),
+        q => format!("{}://{}{}?{}", info.scheme(), info.host(), req.path(), q),
+    }
+}
+
+fn negotiated(builder: &mut actix_web::HttpResponseBuilder, ctx: &LangContext) {
+    builder
+        .insert_header((header::CONTENT_LANGUAGE, ctx.content_language()))
+        .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
+}
+
+/// A page of a collection as JSON (envelope) or CSV (rows only), with `Link: rel="next"`.
+pub fn list<T: Serialize + ToSchema + CsvRecord>(
+    req: &HttpRequest,
+    format: Format,
+    ctx: &LangContext,
+    items: Vec<T>,
+    meta: PageMeta,
+) -> Result<HttpResponse, AppError> {
+    let next = meta
+        .next_cursor
+        .as_deref()
+        .map(|c| url_with_cursor(req, Some(c)));
+    let mut builder = HttpResponse::Ok();
+    negotiated(&mut builder, ctx);
+    if let Some(next) = &next {
+        builder.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
+    }
+    builder.insert_header(("X-Total-Count", meta.total.to_string()));
+    match format {
+        Format::Json => Ok(builder.json(ListBody {
+            items,
+            total: meta.total,
+            limit: meta.limit,
+            next_cursor: meta.next_cursor,
+            links: PageLinks {
+                self_link: self_url(req),
+                next,
+            },
+            lang: ctx.requested,
+        })),
+        Format::Csv => {
+            let body = csv::write(T::HEADER, items.iter().map(CsvRecord::row))?;
+            Ok(builder.content_type(Format::Csv.media_type()).body(body))
+        }
+    }
+}
+
+/// A single record as JSON.
+pub fn record<T: Serialize>(ctx: &LangContext, item: &T) -> HttpResponse {
+    let mut builder = HttpResponse::Ok();
+    negotiated(&mut builder, ctx);
+    builder.json(item)
+}

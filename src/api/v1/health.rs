@@ -1,0 +1,61 @@
+//! Liveness and readiness for load balancers and orchestrators.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::{AppState, run};
+use crate::db::Backend;
+use crate::error::AppError;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthDto {
+    #[schema(example = "ok")]
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReadyDto {
+    #[schema(example = "ready")]
+    pub status: &'static str,
+    pub database: Backend,
+    /// True when the schema is at the version this binary expects.
+    pub migrations_current: bool,
+}
+
+/// The process is alive (no database access).
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = HealthDto)),
+)]
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(HealthDto { status: "ok" })
+}
+
+/// The database is reachable and its schema is current: safe to route traffic here.
+#[utoipa::path(
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = ReadyDto),
+        (status = 503, description = "Database unreachable or migrations pending",
+            body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+)]
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let current = run(&state, |conn| {
+        Ok(conn.migrations_current().unwrap_or(false))
+    })
+    .await?;
+    if !current {
+        return Err(AppError::Unavailable(
+            "database schema is behind this binary: run `opengov-api migrate`".into(),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(ReadyDto {
+        status: "ready",
+        database: state.backend,
+        migrations_current: current,
+    }))
+}

@@ -1,0 +1,50 @@
+//! `GET /api/v1`: where everything is.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpResponse, get};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::models::lang::Lang;
+
+/// The API's entry point.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IndexDto {
+    pub name: &'static str,
+    pub version: &'static str,
+    pub description: &'static str,
+    /// Collections and documents, by name.
+    #[schema(value_type = Object)]
+    pub links: BTreeMap<&'static str, &'static str>,
+    pub formats: Vec<&'static str>,
+    pub languages: Vec<Lang>,
+}
+
+/// API index with links to every collection and to the documentation.
+#[utoipa::path(
+    tag = "index",
+    responses((status = 200, description = "Links to every collection", body = IndexDto)),
+)]
+#[get("")]
+pub async fn index() -> HttpResponse {
+    HttpResponse::Ok().json(IndexDto {
+        name: "opengov-api",
+        version: env!("CARGO_PKG_VERSION"),
+        description: "Open data of an OGP Local action plan: plans, commitments, milestones, institutions and their sources.",
+        links: BTreeMap::from([
+            ("self", "/api/v1"),
+            ("plans", "/api/v1/plans"),
+            ("commitments", "/api/v1/commitments"),
+            ("milestones", "/api/v1/milestones"),
+            ("institutions", "/api/v1/institutions"),
+            ("sources", "/api/v1/sources"),
+            ("openapi", "/api/v1/openapi.json"),
+            ("docs", "/docs/"),
+            ("health", "/healthz"),
+            ("ready", "/readyz"),
+        ]),
+        formats: vec!["application/json", "text/csv"],
+        languages: Lang::ALL.to_vec(),
+    })
+}

@@ -1,0 +1,269 @@
+//! `/api/v1/institutions`: lead institutions, other stakeholders and their involvements.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::csv::{self, Cell};
+use crate::api::dto::{InvolvementDto, ListBody, RecordLinks, SourceRef, source_refs, text_cells};
+use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::pagination;
+use crate::api::params::{self, list_params, record_params};
+use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::{AppState, run};
+use crate::error::AppError;
+use crate::models::PageRequest;
+use crate::models::institutions::{self, Institution, InstitutionFilter};
+use crate::models::lang::LocalizedText;
+use crate::models::vocab::{InstitutionKind, Role};
+
+const EXPANDABLE: &[&str] = &["involvements"];
+
+/// An institution: a city body, enterprise, NGO, international organisation or group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstitutionDto {
+    #[schema(example = "spetskomuntrans")]
+    pub id: String,
+    pub kind: Option<InstitutionKind>,
+    pub name: Option<LocalizedText>,
+    pub short_name: Option<LocalizedText>,
+    pub parent_id: Option<String>,
+    pub homepage: Option<String>,
+    /// Ukrainian legal-entity code; null until a source gives it.
+    pub edrpou: Option<String>,
+    pub sources: Vec<SourceRef>,
+    pub links: RecordLinks,
+    /// With `expand=involvements`: the plans, commitments and milestones it takes part in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub involvements: Option<Vec<InvolvementDto>>,
+}
+
+impl InstitutionDto {
+    pub fn new(i: &Institution, ctx: &LangContext) -> Self {
+        let id = &i.row.id;
+        InstitutionDto {
+            id: id.clone(),
+            kind: i.row.kind.parse().ok(),
+            name: ctx.pick(&i.texts, "name"),
+            short_name: ctx.pick(&i.texts, "short_name"),
+            parent_id: i.row.parent_id.clone(),
+            homepage: i.row.homepage.clone(),
+            edrpou: i.row.edrpou.clone(),
+            sources: source_refs(&i.sources),
+            links: RecordLinks {
+                self_link: format!("/api/v1/institutions/{id}"),
+                related: BTreeMap::from([
+                    (
+                        "commitments",
+                        format!("/api/v1/commitments?institution={id}"),
+                    ),
+                    ("milestones", format!("/api/v1/milestones?institution={id}")),
+                ]),
+            },
+            involvements: i
+                .involvements
+                .as_ref()
+                .map(|is| is.iter().map(|v| InvolvementDto::new(v, ctx)).collect()),
+        }
+    }
+}
+
+impl CsvRecord for InstitutionDto {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "kind",
+        "name",
+        "name_lang",
+        "short_name",
+        "short_name_lang",
+        "parent_id",
+        "homepage",
+        "edrpou",
+        "source_urls",
+    ];
+
+    fn row(&self) -> Vec<Cell> {
+        let [name, name_lang] = text_cells(&self.name);
+        let [short, short_lang] = text_cells(&self.short_name);
+        vec![
+            Cell::text(&self.id),
+            Cell::opt_text(self.kind.map(|k| k.as_str())),
+            name,
+            name_lang,
+            short,
+            short_lang,
+            Cell::opt_text(self.parent_id.as_deref()),
+            Cell::opt_text(self.homepage.as_deref()),
+            Cell::opt_text(self.edrpou.as_deref()),
+            Cell::text(csv::join(
+                self.sources.iter().filter_map(|s| s.url.as_deref()),
+            )),
+        ]
+    }
+}
+
+list_params! {
+    pub struct ListInstitutionsParams {
+        /// Only institutions of this kind.
+        #[param(value_type = Option<InstitutionKind>)]
+        pub kind: Option<String>,
+        /// Only institutions with at least one involvement in this role (e.g. `lead`).
+        #[param(value_type = Option<Role>)]
+        pub role: Option<String>,
+        /// Only institutions involved in this action plan (id) directly.
+        #[param(example = "khm-2021-2025")]
+        pub plan: Option<String>,
+        /// Only institutions involved in this commitment (id) or one of its milestones.
+        pub commitment: Option<String>,
+        /// Related records to embed (JSON only): `involvements`.
+        pub expand: Option<String>,
+    }
+}
+
+record_params! {
+    pub struct GetInstitutionParams {
+        /// Related records to embed: `involvements`.
+        pub expand: Option<String>,
+    }
+}
+
+async fn list(
+    req: HttpRequest,
+    params: ListInstitutionsParams,
+    state: web::Data<AppState>,
+    extension: Option<Format>,
+) -> Result<HttpResponse, AppError> {
+    let format = negotiate::format(&req, extension, params.format.as_deref())?;
+    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
+    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
+    params::no_expand_in_csv(&chosen, format)?;
+    let filter = InstitutionFilter {
+        kind: params::parse("kind", params.kind.as_deref())?,
+        role: params::parse("role", params.role.as_deref())?,
+        plan_id: params::id("plan", params.plan.as_deref())?,
+        commitment_id: params::id("commitment", params.commitment.as_deref())?,
+    };
+    let fingerprint = pagination::fingerprint(&[
+        ("kind", params.kind.as_deref()),
+        ("role", params.role.as_deref()),
+        ("plan", params.plan.as_deref()),
+        ("commitment", params.commitment.as_deref()),
+    ]);
+    let page = PageRequest {
+        after: params
+            .cursor
+            .as_deref()
+            .map(|c| pagination::decode(c, &fingerprint))
+            .transpose()?,
+        limit: pagination::limit(params.limit.as_deref())?,
+    };
+    let limit = page.limit;
+    let with_involvements = chosen.contains("involvements");
+    let found = run(&state, move |conn| {
+        institutions::list(conn, &filter, &page, with_involvements)
+    })
+    .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|i| InstitutionDto::new(i, &ctx))
+        .collect();
+    let meta = PageMeta {
+        total: found.total,
+        limit,
+        next_cursor: found
+            .next_after
+            .map(|after| pagination::encode(&after, &fingerprint)),
+    };
+    respond::list(&req, format, &ctx, items, meta)
+}
+
+/// List institutions.
+///
+/// Ordered by id. Filter by kind, role, plan or commitment. Also as CSV at
+/// `/api/v1/institutions.csv`, `?format=csv` or `Accept: text/csv`.
+#[utoipa::path(
+    tag = "institutions",
+    params(ListInstitutionsParams),
+    responses(
+        (status = 200, description = "A page of institutions",
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"),
+                ("Content-Language" = String, description = "Languages of the texts in the body"),
+                ("X-Total-Count" = i64, description = "Records matching the filters"),
+            ),
+            content(
+                (ListBody<InstitutionDto> = "application/json"),
+                (String = "text/csv"),
+            )
+        ),
+    )
+)]
+#[get("/institutions")]
+pub async fn list_institutions(
+    req: HttpRequest,
+    params: web::Query<ListInstitutionsParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    list(req, params.into_inner(), state, None).await
+}
+
+/// List institutions as CSV.
+///
+/// RFC 4180, UTF-8, one row per institution, columns in this fixed order: `id, kind, name,
+/// name_lang, short_name, short_name_lang, parent_id, homepage, edrpou, source_urls`.
+#[utoipa::path(
+    tag = "institutions",
+    params(ListInstitutionsParams),
+    responses(
+        (status = 200, description = "A page of institutions as CSV", body = String, content_type = "text/csv",
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
+    )
+)]
+#[get("/institutions.csv")]
+pub async fn list_institutions_csv(
+    req: HttpRequest,
+    params: web::Query<ListInstitutionsParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    list(req, params.into_inner(), state, Some(Format::Csv)).await
+}
+
+/// Get one institution.
+#[utoipa::path(
+    tag = "institutions",
+    params(
+        ("institution_id" = String, Path, description = "Institution id", example = "spetskomuntrans"),
+        GetInstitutionParams,
+    ),
+    responses(
+        (status = 200, description = "The institution", body = InstitutionDto,
+            headers(("Content-Language" = String, description = "Languages of the texts in the body"))),
+    )
+)]
+#[get("/institutions/{institution_id}")]
+pub async fn get_institution(
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: web::Query<GetInstitutionParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    negotiate::from_accept(&req, &[Format::Json])?;
+    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
+    let with_involvements =
+        params::expand(params.expand.as_deref(), EXPANDABLE)?.contains("involvements");
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let found = run(&state, move |conn| {
+        institutions::find(conn, &lookup, with_involvements)
+    })
+    .await?;
+    let institution =
+        found.ok_or_else(|| AppError::NotFound(format!("no institution with id {id:?}")))?;
+    Ok(respond::record(
+        &ctx,
+        &InstitutionDto::new(&institution, &ctx),
+    ))
+}

@@ -1,0 +1,329 @@
+//! `/api/v1/milestones`: the steps of each commitment, their status and due dates.
+
+use std::collections::BTreeMap;
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::NaiveDate;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::csv::{self, Cell};
+use crate::api::dto::{
+    DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef, date,
+    source_refs, text_cells,
+};
+use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::pagination;
+use crate::api::params::{self, list_params, record_params};
+use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::{AppState, run};
+use crate::error::AppError;
+use crate::models::PageRequest;
+use crate::models::lang::LocalizedText;
+use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
+use crate::models::partial_date::PartialDate;
+use crate::models::vocab::{MilestoneStatus, parse_stored};
+
+const EXPANDABLE: &[&str] = &["institutions", "progress_updates"];
+
+/// A milestone of a commitment.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MilestoneDto {
+    #[schema(example = "khm-2021-2025-c2-m2")]
+    pub id: String,
+    pub commitment_id: String,
+    /// Position within the commitment.
+    pub seq: i32,
+    pub title: Option<LocalizedText>,
+    /// null when no source reports the status (unknown is never guessed).
+    pub status: Option<MilestoneStatus>,
+    /// The source that reports the status.
+    pub status_source: Option<SourceRef>,
+    pub start_date: Option<DateValue>,
+    pub due_date: Option<DateValue>,
+    pub sources: Vec<SourceRef>,
+    pub links: RecordLinks,
+    /// With `expand=institutions`: institutions involved in this milestone itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub institutions: Option<Vec<InvolvementDto>>,
+    /// With `expand=progress_updates`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress_updates: Option<Vec<ProgressUpdateDto>>,
+}
+
+impl MilestoneDto {
+    pub fn new(m: &Milestone, ctx: &LangContext) -> Self {
+        MilestoneDto {
+            id: m.row.id.clone(),
+            commitment_id: m.row.commitment_id.clone(),
+            seq: m.row.seq,
+            title: ctx.pick(&m.texts, "title"),
+            status: parse_stored(m.row.status.as_deref()),
+            status_source: m.status_source.as_ref().map(SourceRef::from),
+            start_date: date(m.row.start_date.as_deref()),
+            due_date: date(m.row.due_date.as_deref()),
+            sources: source_refs(&m.sources),
+            links: RecordLinks {
+                self_link: format!("/api/v1/milestones/{}", m.row.id),
+                related: BTreeMap::from([(
+                    "commitment",
+                    format!("/api/v1/commitments/{}", m.row.commitment_id),
+                )]),
+            },
+            institutions: m
+                .involvements
+                .as_ref()
+                .map(|is| is.iter().map(|i| InvolvementDto::new(i, ctx)).collect()),
+            progress_updates: m
+                .progress_updates
+                .as_ref()
+                .map(|u| u.iter().map(|u| ProgressUpdateDto::new(u, ctx)).collect()),
+        }
+    }
+}
+
+impl CsvRecord for MilestoneDto {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "commitment_id",
+        "seq",
+        "title",
+        "title_lang",
+        "status",
+        "status_source_url",
+        "start_date",
+        "due_date",
+        "source_urls",
+    ];
+
+    fn row(&self) -> Vec<Cell> {
+        let [title, title_lang] = text_cells(&self.title);
+        vec![
+            Cell::text(&self.id),
+            Cell::text(&self.commitment_id),
+            Cell::number(self.seq),
+            title,
+            title_lang,
+            Cell::opt_text(self.status.map(|s| s.as_str())),
+            Cell::opt_text(self.status_source.as_ref().and_then(|s| s.url.as_deref())),
+            Cell::opt_text(self.start_date.as_ref().map(|d| d.value.as_str())),
+            Cell::opt_text(self.due_date.as_ref().map(|d| d.value.as_str())),
+            Cell::text(csv::join(
+                self.sources.iter().filter_map(|s| s.url.as_deref()),
+            )),
+        ]
+    }
+}
+
+/// Milestone status filter values: a status, or `unknown` for milestones no source reports on.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // Documentation only: parsed by `status_filter`.
+pub enum StatusFilterName {
+    NotStarted,
+    InProgress,
+    Complete,
+    Unknown,
+}
+
+list_params! {
+    pub struct ListMilestonesParams {
+        /// Only milestones of this commitment (id).
+        #[param(example = "khm-2021-2025-c2")]
+        pub commitment: Option<String>,
+        /// Only milestones of this action plan (id).
+        #[param(example = "khm-2021-2025")]
+        pub plan: Option<String>,
+        /// Only milestones this institution (id) is involved in, directly or through the
+        /// milestone's commitment.
+        pub institution: Option<String>,
+        /// Only milestones with this status; `unknown` selects those no source reports on.
+        #[param(value_type = Option<StatusFilterName>)]
+        pub status: Option<String>,
+        /// Due on or after this date (`YYYY`, `YYYY-MM` or `YYYY-MM-DD`; a partial date means its
+        /// first day). A milestone due "2025-08" matches when any day of August 2025 does.
+        #[param(example = "2022-01-01")]
+        pub due_from: Option<String>,
+        /// Due on or before this date (a partial date means its last day).
+        #[param(example = "2025-08")]
+        pub due_to: Option<String>,
+        /// Related records to embed (JSON only), comma-separated: `institutions`, `progress_updates`.
+        pub expand: Option<String>,
+    }
+}
+
+record_params! {
+    pub struct GetMilestoneParams {
+        /// Related records to embed, comma-separated: `institutions`, `progress_updates`.
+        pub expand: Option<String>,
+    }
+}
+
+fn status_filter(raw: Option<&str>) -> Result<Option<StatusFilter>, AppError> {
+    match raw {
+        None => Ok(None),
+        Some("unknown") => Ok(Some(StatusFilter::Unknown)),
+        Some(other) => other
+            .parse::<MilestoneStatus>()
+            .map(|s| Some(StatusFilter::Is(s)))
+            .map_err(|e| AppError::invalid("status", format!("{e}, unknown"))),
+    }
+}
+
+fn day(name: &str, raw: Option<&str>, last: bool) -> Result<Option<NaiveDate>, AppError> {
+    Ok(params::parse::<PartialDate>(name, raw)?
+        .map(|d| if last { d.latest() } else { d.earliest() }))
+}
+
+fn expansion(chosen: &std::collections::BTreeSet<&str>) -> MilestoneExpand {
+    MilestoneExpand {
+        institutions: chosen.contains("institutions"),
+        progress_updates: chosen.contains("progress_updates"),
+    }
+}
+
+async fn list(
+    req: HttpRequest,
+    params: ListMilestonesParams,
+    state: web::Data<AppState>,
+    extension: Option<Format>,
+) -> Result<HttpResponse, AppError> {
+    let format = negotiate::format(&req, extension, params.format.as_deref())?;
+    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
+    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
+    params::no_expand_in_csv(&chosen, format)?;
+    let filter = MilestoneFilter {
+        plan_id: params::id("plan", params.plan.as_deref())?,
+        commitment_id: params::id("commitment", params.commitment.as_deref())?,
+        institution_id: params::id("institution", params.institution.as_deref())?,
+        status: status_filter(params.status.as_deref())?,
+        due_from: day("due_from", params.due_from.as_deref(), false)?,
+        due_to: day("due_to", params.due_to.as_deref(), true)?,
+    };
+    if let (Some(from), Some(to)) = (filter.due_from, filter.due_to)
+        && from > to
+    {
+        return Err(AppError::invalid(
+            "due_to",
+            format!("{to} is before due_from {from}"),
+        ));
+    }
+    let fingerprint = pagination::fingerprint(&[
+        ("commitment", params.commitment.as_deref()),
+        ("plan", params.plan.as_deref()),
+        ("institution", params.institution.as_deref()),
+        ("status", params.status.as_deref()),
+        ("due_from", params.due_from.as_deref()),
+        ("due_to", params.due_to.as_deref()),
+    ]);
+    let page = PageRequest {
+        after: params
+            .cursor
+            .as_deref()
+            .map(|c| pagination::decode(c, &fingerprint))
+            .transpose()?,
+        limit: pagination::limit(params.limit.as_deref())?,
+    };
+    let limit = page.limit;
+    let expand = expansion(&chosen);
+    let found = run(&state, move |conn| {
+        milestones::list(conn, &filter, &page, expand)
+    })
+    .await?;
+    let items = found
+        .items
+        .iter()
+        .map(|m| MilestoneDto::new(m, &ctx))
+        .collect();
+    let meta = PageMeta {
+        total: found.total,
+        limit,
+        next_cursor: found
+            .next_after
+            .map(|after| pagination::encode(&after, &fingerprint)),
+    };
+    respond::list(&req, format, &ctx, items, meta)
+}
+
+/// List milestones.
+///
+/// Ordered by id. Filter by commitment, plan, institution, status (including `unknown`) and due
+/// date range. Also as CSV at `/api/v1/milestones.csv`, `?format=csv` or `Accept: text/csv`.
+#[utoipa::path(
+    tag = "milestones",
+    params(ListMilestonesParams),
+    responses(
+        (status = 200, description = "A page of milestones",
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"),
+                ("Content-Language" = String, description = "Languages of the texts in the body"),
+                ("X-Total-Count" = i64, description = "Records matching the filters"),
+            ),
+            content(
+                (ListBody<MilestoneDto> = "application/json"),
+                (String = "text/csv"),
+            )
+        ),
+    )
+)]
+#[get("/milestones")]
+pub async fn list_milestones(
+    req: HttpRequest,
+    params: web::Query<ListMilestonesParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    list(req, params.into_inner(), state, None).await
+}
+
+/// List milestones as CSV.
+///
+/// RFC 4180, UTF-8, one row per milestone, columns in this fixed order: `id, commitment_id, seq,
+/// title, title_lang, status, status_source_url, start_date, due_date, source_urls`. An empty
+/// `status` means unknown. Text cells that a spreadsheet would run as a formula are prefixed
+/// with `'`.
+#[utoipa::path(
+    tag = "milestones",
+    params(ListMilestonesParams),
+    responses(
+        (status = 200, description = "A page of milestones as CSV", body = String, content_type = "text/csv",
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
+    )
+)]
+#[get("/milestones.csv")]
+pub async fn list_milestones_csv(
+    req: HttpRequest,
+    params: web::Query<ListMilestonesParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    list(req, params.into_inner(), state, Some(Format::Csv)).await
+}
+
+/// Get one milestone.
+#[utoipa::path(
+    tag = "milestones",
+    params(
+        ("milestone_id" = String, Path, description = "Milestone id", example = "khm-2021-2025-c2-m2"),
+        GetMilestoneParams,
+    ),
+    responses(
+        (status = 200, description = "The milestone", body = MilestoneDto,
+            headers(("Content-Language" = String, description = "Languages of the texts in the body"))),
+    )
+)]
+#[get("/milestones/{milestone_id}")]
+pub async fn get_milestone(
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: web::Query<GetMilestoneParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    negotiate::from_accept(&req, &[Format::Json])?;
+    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
+    let expand = expansion(&params::expand(params.expand.as_deref(), EXPANDABLE)?);
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let found = run(&state, move |conn| milestones::find(conn, &lookup, expand)).await?;
+    let milestone =
+        found.ok_or_else(|| AppError::NotFound(format!("no milestone with id {id:?}")))?;
+    Ok(respond::record(&ctx, &MilestoneDto::new(&milestone, &ctx)))
+}

@@ -1,0 +1,31 @@
+//! Version 1 of the API, mounted at `/api/v1`. One file per resource.
+
+pub mod commitments;
+pub mod health;
+pub mod index;
+pub mod institutions;
+pub mod milestones;
+pub mod plans;
+pub mod sources;
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Every v1 route; the OpenAPI document is collected from these same registrations.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(index::index)
+        .service(plans::list_plans)
+        .service(plans::list_plans_csv)
+        .service(plans::get_plan)
+        .service(commitments::list_commitments)
+        .service(commitments::list_commitments_csv)
+        .service(commitments::get_commitment)
+        .service(milestones::list_milestones)
+        .service(milestones::list_milestones_csv)
+        .service(milestones::get_milestone)
+        .service(institutions::list_institutions)
+        .service(institutions::list_institutions_csv)
+        .service(institutions::get_institution)
+        .service(sources::list_sources)
+        .service(sources::list_sources_csv)
+        .service(sources::get_source);
+}

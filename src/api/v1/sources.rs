@@ -1,0 +1,143 @@
+//! `/api/v1/sources`: the documents every fact comes from.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use crate::api::csv::Cell;
+use crate::api::dto::ListBody;
+use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::pagination;
+use crate::api::params::{list_params, record_params};
+use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::{AppState, run};
+use crate::error::AppError;
+use crate::models::PageRequest;
+use crate::models::sources::{self, Source};
+
+impl CsvRecord for Source {
+    const HEADER: &'static [&'static str] = &[
+        "id",
+        "title",
+        "url",
+        "seed_file",
+        "publisher",
+        "lang",
+        "excerpt_cut",
+        "note",
+    ];
+
+    fn row(&self) -> Vec<Cell> {
+        vec![
+            Cell::text(&self.id),
+            Cell::text(&self.title),
+            Cell::opt_text(self.url.as_deref()),
+            Cell::opt_text(self.seed_file.as_deref()),
+            Cell::opt_text(self.publisher.as_deref()),
+            Cell::text(&self.lang),
+            Cell::text(if self.excerpt_cut { "true" } else { "false" }),
+            Cell::opt_text(self.note.as_deref()),
+        ]
+    }
+}
+
+list_params! {
+    pub struct ListSourcesParams {}
+}
+
+record_params! {
+    pub struct GetSourceParams {}
+}
+
+async fn list(
+    req: HttpRequest,
+    params: ListSourcesParams,
+    state: web::Data<AppState>,
+    extension: Option<Format>,
+) -> Result<HttpResponse, AppError> {
+    let format = negotiate::format(&req, extension, params.format.as_deref())?;
+    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
+    let fingerprint = pagination::fingerprint(&[]);
+    let page = PageRequest {
+        after: params
+            .cursor
+            .as_deref()
+            .map(|c| pagination::decode(c, &fingerprint))
+            .transpose()?,
+        limit: pagination::limit(params.limit.as_deref())?,
+    };
+    let limit = page.limit;
+    let found = run(&state, move |conn| sources::list(conn, &page)).await?;
+    let meta = PageMeta {
+        total: found.total,
+        limit,
+        next_cursor: found
+            .next_after
+            .map(|after| pagination::encode(&after, &fingerprint)),
+    };
+    respond::list(&req, format, &ctx, found.items, meta)
+}
+
+/// List sources.
+///
+/// Every record in this API names its sources by id; this is the full list, with URLs, seed
+/// files, language and whether only part of the document could be read.
+#[utoipa::path(
+    tag = "sources",
+    params(ListSourcesParams),
+    responses(
+        (status = 200, description = "A page of sources",
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows")),
+            content((ListBody<Source> = "application/json"), (String = "text/csv"))),
+    )
+)]
+#[get("/sources")]
+pub async fn list_sources(
+    req: HttpRequest,
+    params: web::Query<ListSourcesParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    list(req, params.into_inner(), state, None).await
+}
+
+/// List sources as CSV.
+///
+/// Columns in this fixed order: `id, title, url, seed_file, publisher, lang, excerpt_cut, note`.
+#[utoipa::path(
+    tag = "sources",
+    params(ListSourcesParams),
+    responses(
+        (status = 200, description = "A page of sources as CSV", body = String, content_type = "text/csv"),
+    )
+)]
+#[get("/sources.csv")]
+pub async fn list_sources_csv(
+    req: HttpRequest,
+    params: web::Query<ListSourcesParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    list(req, params.into_inner(), state, Some(Format::Csv)).await
+}
+
+/// Get one source.
+#[utoipa::path(
+    tag = "sources",
+    params(
+        ("source_id" = String, Path, description = "Source id"),
+        GetSourceParams,
+    ),
+    responses((status = 200, description = "The source", body = Source)),
+)]
+#[get("/sources/{source_id}")]
+pub async fn get_source(
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: web::Query<GetSourceParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    negotiate::from_accept(&req, &[Format::Json])?;
+    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
+    let id = path.into_inner();
+    let lookup = id.clone();
+    let found = run(&state, move |conn| sources::find(conn, &lookup)).await?;
+    let source = found.ok_or_else(|| AppError::NotFound(format!("no source with id {id:?}")))?;
+    Ok(respond::record(&ctx, &source))
+}

@@ -1,0 +1,171 @@
+//! The command line: `serve` (default), `migrate`, `load-fixtures`, `openapi`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::api::{self, AppState};
+use crate::db::{self, Backend, DatabaseUrl, PoolOptions};
+use crate::models::fixtures::{self, PlanFixtures};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "opengov-api",
+    version,
+    about = "Open-data API of an OGP Local action plan"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Options of `serve`, which runs when no command is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default command).
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Replace the plan data with the fixtures (idempotent) and exit.
+    LoadFixtures(LoadFixturesArgs),
+    /// Print the OpenAPI document (JSON) and exit.
+    Openapi,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/opengov.db")]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LoadFixturesArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Directory of the plan fixture files; default: the copy built into the binary.
+    #[arg(long, env = "FIXTURES_DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Worker threads (default: one per CPU core).
+    #[arg(long, env = "WORKERS")]
+    pub workers: Option<usize>,
+    /// Largest number of database connections (SQLite uses at most 4).
+    #[arg(long, env = "POOL_SIZE", default_value_t = 8)]
+    pub pool_size: u32,
+    /// Seconds a request waits for a database connection before answering 503.
+    #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 3)]
+    pub db_timeout_secs: u64,
+    /// Also migrate a PostgreSQL database on start (SQLite is always migrated and, when empty,
+    /// loaded with the fixtures).
+    #[arg(long, env = "MIGRATE_ON_START")]
+    pub migrate: bool,
+    /// Directory of the plan fixture files for a first start; default: the built-in copy.
+    #[arg(long, env = "FIXTURES_DIR")]
+    pub fixtures_dir: Option<PathBuf>,
+}
+
+/// Errors of the CLI, printed as one clear message.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Database(#[from] db::DbSetupError),
+    #[error(transparent)]
+    Fixtures(#[from] fixtures::FixtureError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn load_fixtures(dir: Option<&PathBuf>) -> Result<PlanFixtures, CliError> {
+    Ok(match dir {
+        Some(dir) => PlanFixtures::read_dir(dir)?,
+        None => PlanFixtures::embedded()?,
+    })
+}
+
+pub fn migrate(args: &DatabaseArgs) -> Result<(), CliError> {
+    let url = DatabaseUrl::parse(&args.database_url)?;
+    let (_, applied) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    log::info!("{applied} migration(s) applied; schema is current");
+    Ok(())
+}
+
+pub fn load(args: &LoadFixturesArgs) -> Result<(), CliError> {
+    let url = DatabaseUrl::parse(&args.database.database_url)?;
+    let fixtures = load_fixtures(args.dir.as_ref())?;
+    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let mut conn = pool.get().map_err(db::DbSetupError::from)?;
+    let summary = fixtures.replace_all(&mut conn)?;
+    log::info!(
+        "fixtures loaded: {}",
+        serde_json::to_string(&summary).unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub fn print_openapi() -> Result<(), CliError> {
+    let json = api::openapi()
+        .to_pretty_json()
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    println!("{json}");
+    Ok(())
+}
+
+pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let url = DatabaseUrl::parse(&args.database.database_url)?;
+    let options = PoolOptions {
+        max_size: args.pool_size.max(1),
+        connection_timeout: Duration::from_secs(args.db_timeout_secs.max(1)),
+        ..PoolOptions::default()
+    };
+    let pool = if url.backend() == Backend::Sqlite || args.migrate {
+        let (pool, applied) = db::connect_and_migrate(&url, &options)?;
+        if applied > 0 {
+            log::info!("{applied} migration(s) applied");
+        }
+        if url.backend() == Backend::Sqlite {
+            let mut conn = pool.get().map_err(db::DbSetupError::from)?;
+            if fixtures::is_empty(&mut conn).map_err(|e| CliError::Other(e.to_string()))? {
+                let summary = load_fixtures(args.fixtures_dir.as_ref())?.replace_all(&mut conn)?;
+                log::info!(
+                    "first start: fixtures loaded: {}",
+                    serde_json::to_string(&summary).unwrap_or_default()
+                );
+            }
+        }
+        pool
+    } else {
+        // PostgreSQL deployments migrate as a release step; /readyz reports a stale schema.
+        db::build_pool(&url, &options)
+    };
+    let state = AppState {
+        pool,
+        backend: url.backend(),
+    };
+    let mut server =
+        actix_web::HttpServer::new(move || api::build_app(state.clone())).shutdown_timeout(30);
+    if let Some(workers) = args.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server.bind(&args.bind)?;
+    log::info!(
+        "serving on http://{} ({:?}); docs at /docs/",
+        args.bind,
+        url.backend()
+    );
+    server.run().await?;
+    Ok(())
+}

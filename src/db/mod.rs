@@ -1,0 +1,267 @@
+//! The only module that knows there are two database backends.
+//!
+//! `DbConn` is a diesel `MultiConnection` over PostgreSQL and SQLite. Everything above this module
+//! works with `DbConn` and portable diesel queries; backend-specific SQL (pragmas, migrations, the
+//! few statements diesel's `MultiBackend` cannot express) lives here.
+
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type PooledConn = PooledConnection<ConnectionManager>;
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A parsed `--database-url`: `postgres://…` / `postgresql://…` or `sqlite://path` / `sqlite:path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(PathBuf),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbSetupError {
+    #[error(
+        "unsupported database URL scheme in {0:?}: use postgres://user@host/db or sqlite://path/to/file.db"
+    )]
+    UnsupportedScheme(String),
+    #[error("the SQLite path in {0:?} is empty")]
+    EmptySqlitePath(String),
+    #[error("in-memory SQLite ({0:?}) cannot back a connection pool: give a file path")]
+    InMemorySqlite(String),
+    #[error("cannot create the directory {path}: {source}")]
+    CreateDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, DbSetupError> {
+        let trimmed = url.trim();
+        if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+            return Ok(Self::Postgres(trimmed.to_owned()));
+        }
+        let path = trimmed
+            .strip_prefix("sqlite://")
+            .or_else(|| trimmed.strip_prefix("sqlite:"))
+            .ok_or_else(|| DbSetupError::UnsupportedScheme(url.to_owned()))?;
+        if path.is_empty() {
+            return Err(DbSetupError::EmptySqlitePath(url.to_owned()));
+        }
+        if path == ":memory:" || path.contains("mode=memory") {
+            return Err(DbSetupError::InMemorySqlite(url.to_owned()));
+        }
+        Ok(Self::Sqlite(PathBuf::from(path)))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Creates the parent directory of a SQLite file, so a first start needs no set-up.
+    pub fn prepare_storage(&self) -> Result<(), DbSetupError> {
+        if let Self::Sqlite(path) = self
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|source| DbSetupError::CreateDir {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Opens connections for the pool and prepares each one for its backend.
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    sqlite_busy_timeout_ms: u32,
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(&path.to_string_lossy())
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // One pragma per statement, busy_timeout first (diesel's SQLite concurrency notes).
+                for pragma in [
+                    format!("PRAGMA busy_timeout = {};", self.sqlite_busy_timeout_ms),
+                    "PRAGMA journal_mode = WAL;".to_owned(),
+                    "PRAGMA synchronous = NORMAL;".to_owned(),
+                    "PRAGMA foreign_keys = ON;".to_owned(),
+                ] {
+                    conn.batch_execute(&pragma)
+                        .map_err(r2d2::Error::QueryError)?;
+                }
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        std::thread::panicking()
+    }
+}
+
+/// Pool settings; the defaults suit one machine with a few cores.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    pub max_size: u32,
+    /// How long a request waits for a connection before the API answers 503.
+    pub connection_timeout: Duration,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 8,
+            connection_timeout: Duration::from_secs(3),
+            sqlite_busy_timeout_ms: 5_000,
+        }
+    }
+}
+
+/// Builds the pool without connecting, so the server starts (and `/readyz` reports 503) even when
+/// the database is down; connections are opened on demand.
+pub fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> DbPool {
+    let manager = ConnectionManager {
+        url: url.clone(),
+        sqlite_busy_timeout_ms: options.sqlite_busy_timeout_ms,
+    };
+    // SQLite has a single writer: a small pool avoids lock contention without losing read
+    // parallelism on small machines.
+    let max_size = match url.backend() {
+        Backend::Sqlite => options.max_size.min(4),
+        Backend::Postgres => options.max_size,
+    };
+    Pool::builder()
+        .max_size(max_size)
+        .min_idle(Some(0))
+        .connection_timeout(options.connection_timeout)
+        .test_on_check_out(false)
+        .build_unchecked(manager)
+}
+
+impl DbConn {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Pg(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Applies every pending migration of this connection's backend; returns how many ran.
+    pub fn migrate(&mut self) -> Result<usize, DbSetupError> {
+        let applied = match self {
+            Self::Pg(conn) => conn
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
+            Self::Sqlite(conn) => {
+                // Table rebuilds in SQLite migrations need foreign keys off while they run.
+                conn.batch_execute("PRAGMA foreign_keys = OFF;")
+                    .map_err(|e| DbSetupError::Migration(e.to_string()))?;
+                let result = conn
+                    .run_pending_migrations(SQLITE_MIGRATIONS)
+                    .map(|v| v.len());
+                conn.batch_execute("PRAGMA foreign_keys = ON;")
+                    .map_err(|e| DbSetupError::Migration(e.to_string()))?;
+                result
+            }
+        };
+        applied.map_err(|e| DbSetupError::Migration(e.to_string()))
+    }
+
+    /// True when the schema is at the version this binary was built with.
+    pub fn migrations_current(&mut self) -> Result<bool, DbSetupError> {
+        let pending = match self {
+            Self::Pg(conn) => conn.has_pending_migration(POSTGRES_MIGRATIONS),
+            Self::Sqlite(conn) => conn.has_pending_migration(SQLITE_MIGRATIONS),
+        };
+        pending
+            .map(|p| !p)
+            .map_err(|e| DbSetupError::Migration(e.to_string()))
+    }
+
+    /// Runs `f` in a write transaction. On SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`) so a long import never fails half-way on a lock upgrade.
+    pub fn write_transaction<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        match self {
+            Self::Sqlite(_) => {
+                self.batch_execute("BEGIN IMMEDIATE")?;
+                match f(self) {
+                    Ok(value) => {
+                        self.batch_execute("COMMIT")?;
+                        Ok(value)
+                    }
+                    Err(e) => {
+                        // The original error matters more than a failed rollback.
+                        let _ = self.batch_execute("ROLLBACK");
+                        Err(e)
+                    }
+                }
+            }
+            Self::Pg(_) => self.transaction(f),
+        }
+    }
+}
+
+/// Opens a pool and migrates the database (the `migrate` command and SQLite first start).
+pub fn connect_and_migrate(
+    url: &DatabaseUrl,
+    options: &PoolOptions,
+) -> Result<(DbPool, usize), DbSetupError> {
+    url.prepare_storage()?;
+    let pool = build_pool(url, options);
+    let applied = pool.get()?.migrate()?;
+    Ok((pool, applied))
+}

@@ -1,0 +1,190 @@
+//! Hand-maintained table definitions using only types both backends share (see
+//! `migrations/sqlite` and `migrations/postgres`; `tests/backends.rs` keeps them in step).
+
+diesel::table! {
+    sources (id) {
+        id -> Text,
+        title -> Text,
+        url -> Nullable<Text>,
+        seed_file -> Nullable<Text>,
+        publisher -> Nullable<Text>,
+        lang -> Text,
+        excerpt_cut -> Bool,
+        note -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> Text,
+        country -> Text,
+        ogp_track -> Text,
+        joined_year -> Nullable<Integer>,
+        katottg -> Nullable<Text>,
+        koatuu -> Nullable<Text>,
+        ogp_url -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    institutions (id) {
+        id -> Text,
+        kind -> Text,
+        parent_id -> Nullable<Text>,
+        homepage -> Nullable<Text>,
+        edrpou -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    action_plans (id) {
+        id -> Text,
+        member_id -> Text,
+        ogp_id -> Nullable<Text>,
+        year_of_submission -> Nullable<Integer>,
+        date_submitted -> Nullable<Text>,
+        end_date -> Nullable<Text>,
+        locally_approved_period -> Nullable<Text>,
+        participant_groups -> Nullable<Integer>,
+        public_meetings -> Nullable<Integer>,
+        invitations -> Nullable<Integer>,
+        invitations_qualifier -> Nullable<Text>,
+        oversight_body_status -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    commitments (id) {
+        id -> Text,
+        action_plan_id -> Text,
+        number -> Integer,
+        ogp_id -> Nullable<Text>,
+        ogp_url -> Nullable<Text>,
+        start_date -> Nullable<Text>,
+        end_date -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    commitment_ogp_values (commitment_id, ogp_value) {
+        commitment_id -> Text,
+        ogp_value -> Text,
+    }
+}
+
+diesel::table! {
+    milestones (id) {
+        id -> Text,
+        commitment_id -> Text,
+        seq -> Integer,
+        status -> Nullable<Text>,
+        status_source_id -> Nullable<Text>,
+        start_date -> Nullable<Text>,
+        due_date -> Nullable<Text>,
+        due_earliest -> Nullable<Text>,
+        due_latest -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    co_creation_spaces (id) {
+        id -> Text,
+        action_plan_id -> Text,
+        seq -> Integer,
+        channel -> Nullable<Text>,
+        institution_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    endorsements (id) {
+        id -> Text,
+        action_plan_id -> Text,
+        seq -> Integer,
+        endorser -> Text,
+        institution_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    involvements (id) {
+        id -> Text,
+        institution_id -> Text,
+        action_plan_id -> Nullable<Text>,
+        commitment_id -> Nullable<Text>,
+        milestone_id -> Nullable<Text>,
+        role -> Text,
+        source_label -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    assessments (id) {
+        id -> Text,
+        action_plan_id -> Nullable<Text>,
+        commitment_id -> Nullable<Text>,
+        kind -> Text,
+        evaluator -> Nullable<Text>,
+        published -> Nullable<Text>,
+        url -> Nullable<Text>,
+        verifiable -> Nullable<Bool>,
+        relevant_to_ogp_values -> Nullable<Bool>,
+        potential_for_results -> Nullable<Text>,
+        completion -> Nullable<Text>,
+        did_it_open_government -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    progress_updates (id) {
+        id -> Text,
+        action_plan_id -> Nullable<Text>,
+        commitment_id -> Nullable<Text>,
+        milestone_id -> Nullable<Text>,
+        reported_on -> Nullable<Text>,
+        metric -> Nullable<Text>,
+        value -> Nullable<Double>,
+    }
+}
+
+diesel::table! {
+    record_sources (entity_type, entity_id, source_id) {
+        entity_type -> Text,
+        entity_id -> Text,
+        source_id -> Text,
+    }
+}
+
+diesel::table! {
+    localized_texts (entity_type, entity_id, field, lang) {
+        entity_type -> Text,
+        entity_id -> Text,
+        field -> Text,
+        lang -> Text,
+        value -> Text,
+        source_id -> Nullable<Text>,
+    }
+}
+
+diesel::joinable!(action_plans -> members (member_id));
+diesel::joinable!(commitments -> action_plans (action_plan_id));
+diesel::joinable!(milestones -> commitments (commitment_id));
+diesel::joinable!(commitment_ogp_values -> commitments (commitment_id));
+diesel::joinable!(record_sources -> sources (source_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    sources,
+    members,
+    institutions,
+    action_plans,
+    commitments,
+    commitment_ogp_values,
+    milestones,
+    co_creation_spaces,
+    endorsements,
+    involvements,
+    assessments,
+    progress_updates,
+    record_sources,
+    localized_texts,
+);

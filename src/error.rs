@@ -1,0 +1,286 @@
+//! One error type for the whole API, always answered as RFC 9457 `application/problem+json`.
+//! Actix's own errors (extractors, unknown routes, wrong methods) are turned into the same body.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::ServiceResponse;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
+use serde::Serialize;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// RFC 9457 problem details.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "type": "tag:opengov-api,2026:problem/invalid-parameter",
+    "title": "Invalid query parameter",
+    "status": 400,
+    "detail": "limit: 5000 is outside 1..=1000",
+    "instance": "/api/v1/commitments?limit=5000",
+    "parameter": "limit"
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem (`about:blank` when the status code says it all).
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    /// What went wrong with this request, naming the parameter or value at fault.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request path and query that caused the problem.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The query parameter at fault, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A query or path parameter is malformed, unknown or out of range.
+    #[error("{detail}")]
+    InvalidParameter {
+        parameter: Option<String>,
+        detail: String,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    /// No representation matches the request's `Accept` header.
+    #[error("{0}")]
+    NotAcceptable(String),
+    /// The database cannot be reached (pool timeout, refused connection).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug: logged in full, answered without internals.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn invalid(parameter: impl Into<String>, detail: impl Into<String>) -> Self {
+        let parameter = parameter.into();
+        AppError::InvalidParameter {
+            detail: format!("{parameter}: {}", detail.into()),
+            parameter: Some(parameter),
+        }
+    }
+
+    fn type_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            AppError::InvalidParameter { .. } => (
+                "tag:opengov-api,2026:problem/invalid-parameter",
+                "Invalid query parameter",
+            ),
+            AppError::NotFound(_) => ("about:blank", "Not Found"),
+            AppError::NotAcceptable(_) => ("about:blank", "Not Acceptable"),
+            AppError::Unavailable(_) => (
+                "tag:opengov-api,2026:problem/database-unavailable",
+                "Database unavailable",
+            ),
+            AppError::Internal(_) => ("about:blank", "Internal Server Error"),
+        }
+    }
+
+    pub fn to_problem(&self, instance: Option<String>) -> Problem {
+        let (type_uri, title) = self.type_and_title();
+        let detail = match self {
+            // Never leak SQL, paths or driver messages.
+            AppError::Internal(_) => {
+                Some("An unexpected error occurred; it has been logged.".into())
+            }
+            AppError::Unavailable(_) => Some(
+                "The database cannot be reached right now; retry later (see Retry-After).".into(),
+            ),
+            other => Some(other.to_string()),
+        };
+        Problem {
+            type_uri: type_uri.into(),
+            title: title.into(),
+            status: self.status_code().as_u16(),
+            detail,
+            instance,
+            parameter: match self {
+                AppError::InvalidParameter { parameter, .. } => parameter.clone(),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            AppError::Internal(cause) => log::error!("internal error: {cause}"),
+            AppError::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            _ => {}
+        }
+        // The instance is filled in by `problem_json_errors`, which sees the request.
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, AppError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response
+            .content_type(PROBLEM_JSON)
+            .json(self.to_problem(None))
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
+                AppError::Unavailable(info.message().to_owned())
+            }
+            Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
+                AppError::Unavailable(info.message().to_owned())
+            }
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<diesel::r2d2::PoolError> for AppError {
+    fn from(e: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+/// Turns an actix query-string error into a 400 naming the parameter.
+pub fn query_error(
+    err: actix_web::error::QueryPayloadError,
+    req: &HttpRequest,
+) -> actix_web::Error {
+    let raw = match &err {
+        actix_web::error::QueryPayloadError::Deserialize(e) => e.to_string(),
+        other => other.to_string(),
+    };
+    let parameter = raw.split('`').nth(1).map(str::to_owned);
+    let detail = if raw.starts_with("unknown field") {
+        let accepted: Vec<&str> = raw.split('`').skip(3).step_by(2).collect();
+        format!(
+            "unknown query parameter `{}`; {} accepts: {}",
+            parameter.as_deref().unwrap_or("?"),
+            req.path(),
+            accepted.join(", ")
+        )
+    } else if raw.starts_with("duplicate field") {
+        format!(
+            "query parameter `{}` is given more than once",
+            parameter.as_deref().unwrap_or("?")
+        )
+    } else {
+        format!("malformed query string: {raw}")
+    };
+    AppError::InvalidParameter { parameter, detail }.into()
+}
+
+/// Turns an actix path error into a 404 (a path that does not parse names no resource).
+pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::NotFound(format!("no resource at this path: {err}")).into()
+}
+
+/// Default service: every unknown route is a 404 problem.
+pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound(format!(
+        "no route matches {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+/// Error-handler middleware: gives every error response a problem+json body with `instance`,
+/// including the ones actix builds itself (405, payload errors) with plain text or no body.
+pub fn problem_json_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let instance = instance_of(res.request());
+    let (req, res) = res.into_parts();
+    let problem = if is_problem {
+        // Already a problem: keep it, only add the instance (cheap: bodies are small).
+        None
+    } else {
+        Some(Problem {
+            type_uri: "about:blank".into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
+            status: status.as_u16(),
+            detail: Some(match status {
+                StatusCode::METHOD_NOT_ALLOWED => format!(
+                    "{} is not allowed on {}; this API is read-only (GET, HEAD)",
+                    req.method(),
+                    req.path()
+                ),
+                _ => status
+                    .canonical_reason()
+                    .unwrap_or("request failed")
+                    .to_owned(),
+            }),
+            instance: Some(instance.clone()),
+            parameter: None,
+        })
+    };
+    let mut builder = HttpResponse::build(status);
+    for (name, value) in res.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            builder.append_header((name.clone(), value.clone()));
+        }
+    }
+    builder.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+    let body = match problem {
+        Some(p) => serde_json::to_vec(&p),
+        None => {
+            let bytes = actix_web::body::to_bytes_limited(res.into_body(), 64 * 1024);
+            // Problem bodies we produce are tiny; fall back to a fresh one if reading fails.
+            let parsed = futures_util::FutureExt::now_or_never(bytes)
+                .and_then(|r| r.ok())
+                .and_then(|r| r.ok())
+                .and_then(|b| serde_json::from_slice::<Problem>(&b).ok());
+            let mut p = parsed.unwrap_or_else(|| Problem {
+                type_uri: "about:blank".into(),
+                title: status.canonical_reason().unwrap_or("Error").into(),
+                status: status.as_u16(),
+                detail: None,
+                instance: None,
+                parameter: None,
+            });
+            p.instance = Some(instance);
+            serde_json::to_vec(&p)
+        }
+    }
+    .unwrap_or_default();
+    let res: HttpResponse<BoxBody> = builder.body(body);
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, res).map_into_right_body::<B>(),
+    ))
+}
+
+fn instance_of(req: &HttpRequest) -> String {
+    match req.query_string() {
+        "" => req.path().to_owned(),
+        q => format!("{}?{}", req.path(), q),
+    }
+}

@@ -1,0 +1,22 @@
+use clap::Parser;
+use opengov_api::cli::{self, Cli, Command};
+
+fn main() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Migrate(args)) => cli::migrate(&args),
+        Some(Command::LoadFixtures(args)) => cli::load(&args),
+        Some(Command::Openapi) => cli::print_openapi(),
+        Some(Command::Serve(args)) => run_server(args),
+        None => run_server(cli.serve),
+    };
+    if let Err(e) = result {
+        eprintln!("opengov-api: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run_server(args: cli::ServeArgs) -> Result<(), cli::CliError> {
+    actix_web::rt::System::new().block_on(cli::serve(args))
+}

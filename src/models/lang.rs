@@ -1,0 +1,132 @@
+//! Languages and per-language text: which wording to serve when several languages exist.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+
+/// A language the service stores text in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Uk,
+    En,
+    Es,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 3] = [Lang::Uk, Lang::En, Lang::Es];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Uk => "uk",
+            Lang::En => "en",
+            Lang::Es => "es",
+        }
+    }
+
+    /// The order in which languages are tried when `self` is asked for: the request first, then
+    /// English (the OGP working language), then Ukrainian (the city's), then Spanish (the seed).
+    pub fn fallback_chain(self) -> [Lang; 3] {
+        match self {
+            Lang::En => [Lang::En, Lang::Uk, Lang::Es],
+            Lang::Uk => [Lang::Uk, Lang::En, Lang::Es],
+            Lang::Es => [Lang::Es, Lang::En, Lang::Uk],
+        }
+    }
+}
+
+impl fmt::Display for Lang {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Lang {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "uk" => Ok(Lang::Uk),
+            "en" => Ok(Lang::En),
+            "es" => Ok(Lang::Es),
+            other => Err(format!("unsupported language {other:?}: use uk, en or es")),
+        }
+    }
+}
+
+/// One text served in one language, saying which (so a fallback is never silent).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"value": "Providing businesses and residents with high-quality municipal services…", "lang": "en", "fallback": false}))]
+pub struct LocalizedText {
+    pub value: String,
+    /// The language `value` is written in.
+    pub lang: Lang,
+    /// True when the requested language had no text and another language was served instead.
+    pub fallback: bool,
+}
+
+/// All the texts of one record: field name → language → wording.
+#[derive(Debug, Clone, Default)]
+pub struct TextBundle {
+    fields: BTreeMap<String, BTreeMap<Lang, String>>,
+}
+
+impl TextBundle {
+    pub fn insert(&mut self, field: &str, lang: Lang, value: String) {
+        self.fields
+            .entry(field.to_owned())
+            .or_default()
+            .insert(lang, value);
+    }
+
+    /// The field in the requested language, or the first fallback that has it; `None` when no
+    /// language has it (unknown).
+    pub fn pick(&self, field: &str, requested: Lang) -> Option<LocalizedText> {
+        let by_lang = self.fields.get(field)?;
+        requested.fallback_chain().into_iter().find_map(|lang| {
+            by_lang.get(&lang).map(|value| LocalizedText {
+                value: value.clone(),
+                lang,
+                fallback: lang != requested,
+            })
+        })
+    }
+
+    pub fn languages(&self, field: &str) -> impl Iterator<Item = Lang> + '_ {
+        self.fields
+            .get(field)
+            .into_iter()
+            .flat_map(|by_lang| by_lang.keys().copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pick_prefers_the_request_then_the_chain() {
+        let mut bundle = TextBundle::default();
+        bundle.insert("title", Lang::Es, "título".into());
+        bundle.insert("title", Lang::En, "title".into());
+        let es = bundle.pick("title", Lang::Es).unwrap();
+        assert_eq!(
+            (es.value.as_str(), es.lang, es.fallback),
+            ("título", Lang::Es, false)
+        );
+        let uk = bundle.pick("title", Lang::Uk).unwrap();
+        assert_eq!(
+            (uk.value.as_str(), uk.lang, uk.fallback),
+            ("title", Lang::En, true)
+        );
+        assert!(bundle.pick("problem", Lang::En).is_none());
+    }
+
+    #[test]
+    fn parses_codes_case_insensitively() {
+        assert_eq!("UK".parse::<Lang>().unwrap(), Lang::Uk);
+        assert!("de".parse::<Lang>().is_err());
+    }
+}

@@ -1,0 +1,260 @@
+//! Action plans, their OGP member and their co-creation facts.
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::schema::{action_plans, co_creation_spaces, endorsements, members};
+use crate::models::commitments::{self, Commitment, CommitmentExpand};
+use crate::models::institutions::{Involvement, SubjectKind, involvements_of_subjects};
+use crate::models::lang::TextBundle;
+use crate::models::milestones::drain_where;
+use crate::models::progress::{self, Progress, ProgressUpdate, UpdatesOf};
+use crate::models::provenance::Provenance;
+use crate::models::sources::Source;
+use crate::models::{Page, PageRequest, entity};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = members)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct MemberRow {
+    pub id: String,
+    pub country: String,
+    pub ogp_track: String,
+    pub joined_year: Option<i32>,
+    pub katottg: Option<String>,
+    pub koatuu: Option<String>,
+    pub ogp_url: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub row: MemberRow,
+    pub texts: TextBundle,
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = action_plans)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct PlanRow {
+    pub id: String,
+    pub member_id: String,
+    pub ogp_id: Option<String>,
+    pub year_of_submission: Option<i32>,
+    pub date_submitted: Option<String>,
+    pub end_date: Option<String>,
+    pub locally_approved_period: Option<String>,
+    pub participant_groups: Option<i32>,
+    pub public_meetings: Option<i32>,
+    pub invitations: Option<i32>,
+    pub invitations_qualifier: Option<String>,
+    pub oversight_body_status: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = co_creation_spaces)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct SpaceRow {
+    pub id: String,
+    pub action_plan_id: String,
+    pub seq: i32,
+    pub channel: Option<String>,
+    pub institution_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = endorsements)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct EndorsementRow {
+    pub id: String,
+    pub action_plan_id: String,
+    pub seq: i32,
+    pub endorser: String,
+    pub institution_id: Option<String>,
+}
+
+/// A record of one of the co-creation lists with its texts and sources.
+#[derive(Debug, Clone)]
+pub struct WithTexts<R> {
+    pub row: R,
+    pub texts: TextBundle,
+    pub sources: Vec<Source>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub row: PlanRow,
+    pub texts: TextBundle,
+    pub sources: Vec<Source>,
+    pub member: Option<Member>,
+    pub progress: Progress,
+    pub spaces: Vec<WithTexts<SpaceRow>>,
+    pub endorsements: Vec<WithTexts<EndorsementRow>>,
+    pub commitments: Option<Vec<Commitment>>,
+    pub involvements: Option<Vec<Involvement>>,
+    pub progress_updates: Option<Vec<ProgressUpdate>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PlanFilter {
+    pub member_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanExpand {
+    pub commitments: bool,
+    pub institutions: bool,
+    pub progress_updates: bool,
+}
+
+fn filtered(filter: &PlanFilter) -> action_plans::BoxedQuery<'static, crate::db::MultiBackend> {
+    let mut query = action_plans::table.into_boxed();
+    if let Some(member_id) = &filter.member_id {
+        query = query.filter(action_plans::member_id.eq(member_id.clone()));
+    }
+    query
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &PlanFilter,
+    page: &PageRequest,
+    expand: PlanExpand,
+) -> QueryResult<Page<Plan>> {
+    let total = filtered(filter).count().get_result(conn)?;
+    let mut query = filtered(filter);
+    if let Some(after) = &page.after {
+        query = query.filter(action_plans::id.gt(after.clone()));
+    }
+    let rows = query
+        .order(action_plans::id)
+        .limit(i64::from(page.limit) + 1)
+        .select(PlanRow::as_select())
+        .load(conn)?;
+    let page = Page::from_overfetch(rows, page.limit, total, |r| r.id.clone());
+    let items = assemble(conn, page.items, expand)?;
+    Ok(Page {
+        items,
+        next_after: page.next_after,
+        total: page.total,
+    })
+}
+
+pub fn find(conn: &mut DbConn, id: &str, expand: PlanExpand) -> QueryResult<Option<Plan>> {
+    let row = action_plans::table
+        .find(id)
+        .select(PlanRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row
+        .map(|row| assemble(conn, vec![row], expand))
+        .transpose()?
+        .and_then(|mut v| v.pop()))
+}
+
+fn assemble(conn: &mut DbConn, rows: Vec<PlanRow>, expand: PlanExpand) -> QueryResult<Vec<Plan>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let mut provenance = Provenance::load(conn, entity::ACTION_PLAN, &ids)?;
+
+    let member_ids: Vec<String> = rows.iter().map(|r| r.member_id.clone()).collect();
+    let member_rows: Vec<MemberRow> = members::table
+        .filter(members::id.eq_any(&member_ids))
+        .select(MemberRow::as_select())
+        .load(conn)?;
+    let mut member_provenance = Provenance::load(conn, entity::MEMBER, &member_ids)?;
+    let members: Vec<Member> = member_rows
+        .into_iter()
+        .map(|row| {
+            let (texts, sources) = member_provenance.take(&row.id);
+            Member {
+                row,
+                texts,
+                sources,
+            }
+        })
+        .collect();
+
+    let space_rows: Vec<SpaceRow> = co_creation_spaces::table
+        .filter(co_creation_spaces::action_plan_id.eq_any(&ids))
+        .order((co_creation_spaces::action_plan_id, co_creation_spaces::seq))
+        .select(SpaceRow::as_select())
+        .load(conn)?;
+    let mut spaces = with_texts(conn, entity::SPACE, space_rows, |r| &r.id)?;
+    let endorsement_rows: Vec<EndorsementRow> = endorsements::table
+        .filter(endorsements::action_plan_id.eq_any(&ids))
+        .order((endorsements::action_plan_id, endorsements::seq))
+        .select(EndorsementRow::as_select())
+        .load(conn)?;
+    let mut endorsements = with_texts(conn, entity::ENDORSEMENT, endorsement_rows, |r| &r.id)?;
+
+    let rollups = progress::by_plan(conn, &ids)?;
+    let mut commitments = if expand.commitments {
+        Some(commitments::of_plans(
+            conn,
+            &ids,
+            CommitmentExpand::default(),
+        )?)
+    } else {
+        None
+    };
+    let mut involvements = if expand.institutions {
+        Some(involvements_of_subjects(conn, SubjectKind::Plan, &ids)?)
+    } else {
+        None
+    };
+    let mut updates = if expand.progress_updates {
+        Some(progress::updates(conn, UpdatesOf::Plans(&ids))?)
+    } else {
+        None
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let id = row.id.clone();
+            let (texts, sources) = provenance.take(&id);
+            Plan {
+                texts,
+                sources,
+                member: members.iter().find(|m| m.row.id == row.member_id).cloned(),
+                progress: rollups.get(&id).copied().unwrap_or_default(),
+                spaces: drain_where(&mut spaces, |s| s.row.action_plan_id == id),
+                endorsements: drain_where(&mut endorsements, |e| e.row.action_plan_id == id),
+                commitments: commitments
+                    .as_mut()
+                    .map(|all| drain_where(all, |c| c.row.action_plan_id == id)),
+                involvements: involvements.as_mut().map(|all| {
+                    drain_where(all, |i| {
+                        i.row.action_plan_id.as_deref() == Some(id.as_str())
+                    })
+                }),
+                progress_updates: updates.as_mut().map(|all| {
+                    drain_where(all, |u| {
+                        u.row.action_plan_id.as_deref() == Some(id.as_str())
+                    })
+                }),
+                row,
+            }
+        })
+        .collect())
+}
+
+fn with_texts<R>(
+    conn: &mut DbConn,
+    entity_type: &str,
+    rows: Vec<R>,
+    id: impl Fn(&R) -> &String,
+) -> QueryResult<Vec<WithTexts<R>>> {
+    let ids: Vec<String> = rows.iter().map(|r| id(r).clone()).collect();
+    let mut provenance = Provenance::load(conn, entity_type, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let (texts, sources) = provenance.take(id(&row));
+            WithTexts {
+                row,
+                texts,
+                sources,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,12 @@
+//! One integration-test binary (one link instead of many on small machines).
+
+mod common;
+
+mod backends;
+mod cli;
+mod errors;
+mod formats;
+mod languages;
+mod openapi;
+mod pagination;
+mod resources;
