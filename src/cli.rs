@@ -33,6 +33,18 @@ pub enum Command {
     LoadFixtures(LoadFixturesArgs),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
+    /// Ask a running server's /readyz; exit 0 when ready (container health checks, no curl needed).
+    Probe(ProbeArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProbeArgs {
+    /// Address of the server to ask.
+    #[arg(long, env = "PROBE_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Path to ask.
+    #[arg(long, default_value = "/readyz")]
+    pub path: String,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -122,6 +134,33 @@ pub fn print_openapi() -> Result<(), CliError> {
         .map_err(|e| CliError::Other(e.to_string()))?;
     println!("{json}");
     Ok(())
+}
+
+/// GETs `path` from the server at `addr` and succeeds on HTTP 200.
+pub fn probe(args: &ProbeArgs) -> Result<(), CliError> {
+    use std::io::{Read, Write};
+    let timeout = Duration::from_secs(5);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(&args.addr)?
+        .next()
+        .ok_or_else(|| CliError::Other(format!("cannot resolve {}", args.addr)))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET {} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        args.path, args.addr
+    )?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head)?;
+    match &head[9..12] {
+        b"200" => Ok(()),
+        status => Err(CliError::Other(format!(
+            "{}{} answered HTTP {}",
+            args.addr,
+            args.path,
+            String::from_utf8_lossy(status)
+        ))),
+    }
 }
 
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {

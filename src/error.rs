@@ -199,8 +199,14 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
     AppError::NotFound(format!("no resource at this path: {err}")).into()
 }
 
-/// Default service: every unknown route is a 404 problem.
+/// Default service: a known path with another method is 405 (the API is read-only); anything
+/// else is 404. Both as problems.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if req.resource_map().has_resource(req.path()) {
+        return Ok(HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, "GET"))
+            .finish());
+    }
     Err(AppError::NotFound(format!(
         "no route matches {} {}",
         req.method(),
@@ -230,7 +236,7 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
             status: status.as_u16(),
             detail: Some(match status {
                 StatusCode::METHOD_NOT_ALLOWED => format!(
-                    "{} is not allowed on {}; this API is read-only (GET, HEAD)",
+                    "{} is not allowed on {}; this API is read-only (GET)",
                     req.method(),
                     req.path()
                 ),

@@ -8,6 +8,7 @@ fn main() {
         Some(Command::Migrate(args)) => cli::migrate(&args),
         Some(Command::LoadFixtures(args)) => cli::load(&args),
         Some(Command::Openapi) => cli::print_openapi(),
+        Some(Command::Probe(args)) => cli::probe(&args),
         Some(Command::Serve(args)) => run_server(args),
         None => run_server(cli.serve),
     };

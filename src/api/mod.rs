@@ -145,24 +145,25 @@ pub fn build_app(
         InitError = (),
     >,
 > {
+    // The docs are registered before the /api/v1 scope, which would otherwise claim
+    // /api/v1/openapi.json; the document comes from the same `routes` as the app below.
     let app = App::new()
         .app_data(web::Data::new(state))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi()))
         .into_utoipa_app();
-    let (app, api) = routes(app).split_for_parts();
-    let api = finish(api);
-    app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", api))
-        .route(
-            "/docs",
-            web::get().to(|| async {
-                HttpResponse::PermanentRedirect()
-                    .insert_header(("Location", "/docs/"))
-                    .finish()
-            }),
-        )
-        .default_service(web::to(error::not_found))
-        .wrap(ErrorHandlers::new().default_handler(error::problem_json_errors))
-        .wrap(Compress::default())
-        .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
+    let (app, _) = routes(app).split_for_parts();
+    app.route(
+        "/docs",
+        web::get().to(|| async {
+            HttpResponse::PermanentRedirect()
+                .insert_header(("Location", "/docs/"))
+                .finish()
+        }),
+    )
+    .default_service(web::to(error::not_found))
+    .wrap(ErrorHandlers::new().default_handler(error::problem_json_errors))
+    .wrap(Compress::default())
+    .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
 }

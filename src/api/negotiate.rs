@@ -85,11 +85,13 @@ pub fn from_accept(req: &HttpRequest, offered: &[Format]) -> Result<Format, AppE
         if quality <= 0.0 {
             continue;
         }
-        let matched = offered.iter().copied().find(|f| match (range.as_str(), f) {
-            ("*/*", _) => true,
-            ("application/json" | "application/*", Format::Json) => true,
-            ("text/csv" | "text/*", Format::Csv) => true,
-            _ => false,
+        let matched = offered.iter().copied().find(|f| {
+            matches!(
+                (range.as_str(), f),
+                ("*/*", _)
+                    | ("application/json" | "application/*", Format::Json)
+                    | ("text/csv" | "text/*", Format::Csv)
+            )
         });
         if let Some(format) = matched {
             return Ok(format);

@@ -1,1 +1,146 @@
-//! (tests to come)
+//! The binary itself: first start on SQLite serves real data; bad URLs are refused clearly.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_opengov-api");
+
+/// Kills the server when the test ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A minimal HTTP/1.1 GET (no client library needed for two requests).
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let status = response.split(' ').nth(1)?.parse().ok()?;
+    let body = response.split_once("\r\n\r\n")?.1.to_owned();
+    Some((status, body))
+}
+
+#[test]
+fn first_start_creates_migrates_and_loads_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("nested/dir/opengov.db");
+    let port = free_port();
+    let server = Server(
+        Command::new(BIN)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+            .current_dir(dir.path()) // fixtures come from the binary, not the working directory
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Wait for readiness: a bounded poll, not a timing assertion.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let ready = loop {
+        if let Some((200, body)) = http_get(port, "/readyz") {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "server did not become ready");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(ready.contains("sqlite"));
+    assert!(db.exists(), "the database file was created");
+    let (status, body) = http_get(port, "/api/v1/commitments/khm-2021-2025-c2").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("UAKLY0003"));
+    let probe = |path: &str| {
+        Command::new(BIN)
+            .args([
+                "probe",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--path",
+                path,
+            ])
+            .status()
+            .unwrap()
+            .success()
+    };
+    assert!(probe("/readyz"), "the container health check passes");
+    assert!(!probe("/api/v1/no-such-route"), "and fails on a non-200");
+    drop(server);
+}
+
+#[test]
+fn unsupported_database_urls_are_refused_clearly() {
+    for url in [
+        "mysql://root@localhost/db",
+        "sqlite://",
+        "sqlite::memory:",
+        "data.db",
+    ] {
+        let out = Command::new(BIN)
+            .args(["migrate", "--database-url", url])
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{url}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("opengov-api:"), "{url}: {stderr}");
+        assert!(
+            stderr.contains("sqlite") || stderr.contains("SQLite"),
+            "{url}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn openapi_command_prints_the_committed_spec() {
+    let out = Command::new(BIN).arg("openapi").output().unwrap();
+    assert!(out.status.success());
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let committed = std::fs::read_to_string("openapi/openapi.json").unwrap();
+    assert_eq!(printed, committed);
+}
+
+#[test]
+fn load_fixtures_from_a_directory_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/db.sqlite", dir.path().display());
+    for _ in 0..2 {
+        let out = Command::new(BIN)
+            .args([
+                "load-fixtures",
+                "--database-url",
+                &url,
+                "--dir",
+                "fixtures/plan",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("\"commitments\":3"));
+    }
+}

@@ -33,8 +33,12 @@ fn unique_name(prefix: &str) -> String {
 
 /// A database that exists for one test only.
 pub enum TestDb {
-    Sqlite(tempfile::TempDir),
-    Postgres { admin_url: String, schema: String },
+    /// Kept for its `Drop`, which deletes the directory.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres {
+        admin_url: String,
+        schema: String,
+    },
 }
 
 impl Drop for TestDb {
@@ -49,7 +53,6 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub state: AppState,
-    pub url: String,
     _db: TestDb,
 }
 
@@ -122,7 +125,6 @@ impl TestApp {
                 pool,
                 backend: parsed.backend(),
             },
-            url,
             _db: db,
         }
     }
