@@ -7,13 +7,16 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::api::{self, AppState};
 use crate::db::{self, Backend, DatabaseUrl, PoolOptions};
-use crate::models::fixtures::{self, PlanFixtures};
+use crate::models::fixture_set::FixtureSet;
+use crate::models::fixtures;
+use crate::models::registries::{self, import};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "opengov-api",
     version,
-    about = "Open-data API of an OGP Local action plan"
+    about = "Open-data API of an OGP Local action plan",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -29,8 +32,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
-    /// Replace the plan data with the fixtures (idempotent) and exit.
+    /// Replace the plan data and the fixture registries with the fixtures (idempotent) and exit.
     LoadFixtures(LoadFixturesArgs),
+    /// Replace a registry's items with a CSV or GeoJSON file (all or nothing) and exit.
+    Import(ImportArgs),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
     /// Ask a running server's /readyz; exit 0 when ready (container health checks, no curl needed).
@@ -58,9 +63,20 @@ pub struct DatabaseArgs {
 pub struct LoadFixturesArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// Directory of the plan fixture files; default: the copy built into the binary.
+    /// Fixtures directory (with `plan/` and `registries/`); default: the copy built into the
+    /// binary.
     #[arg(long, env = "FIXTURES_DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The registry's slug (see /api/v1/registries).
+    pub registry: String,
+    /// A .csv (comma or semicolon, UTF-8 with or without BOM) or .geojson file.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -81,9 +97,15 @@ pub struct ServeArgs {
     pub db_timeout_secs: u64,
     /// Also migrate a PostgreSQL database on start (SQLite is always migrated and, when empty,
     /// loaded with the fixtures).
-    #[arg(long, env = "MIGRATE_ON_START")]
+    #[arg(
+        long,
+        env = "MIGRATE_ON_START",
+        value_parser = clap::builder::BoolishValueParser::new(),
+        action = clap::ArgAction::SetTrue
+    )]
     pub migrate: bool,
-    /// Directory of the plan fixture files for a first start; default: the built-in copy.
+    /// Fixtures directory for a first start (with `plan/` and `registries/`); default: the
+    /// built-in copy.
     #[arg(long, env = "FIXTURES_DIR")]
     pub fixtures_dir: Option<PathBuf>,
 }
@@ -95,16 +117,18 @@ pub enum CliError {
     Database(#[from] db::DbSetupError),
     #[error(transparent)]
     Fixtures(#[from] fixtures::FixtureError),
+    #[error(transparent)]
+    Import(#[from] import::ImportError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Other(String),
 }
 
-fn load_fixtures(dir: Option<&PathBuf>) -> Result<PlanFixtures, CliError> {
+fn load_fixtures(dir: Option<&PathBuf>) -> Result<FixtureSet, CliError> {
     Ok(match dir {
-        Some(dir) => PlanFixtures::read_dir(dir)?,
-        None => PlanFixtures::embedded()?,
+        Some(dir) => FixtureSet::read_dir(dir)?,
+        None => FixtureSet::embedded()?,
     })
 }
 
@@ -120,10 +144,34 @@ pub fn load(args: &LoadFixturesArgs) -> Result<(), CliError> {
     let fixtures = load_fixtures(args.dir.as_ref())?;
     let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
     let mut conn = pool.get().map_err(db::DbSetupError::from)?;
-    let summary = fixtures.replace_all(&mut conn)?;
+    let summary = fixtures.load(&mut conn)?;
     log::info!(
         "fixtures loaded: {}",
         serde_json::to_string(&summary).unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub fn import_items(args: &ImportArgs) -> Result<(), CliError> {
+    let url = DatabaseUrl::parse(&args.database.database_url)?;
+    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let mut conn = pool.get().map_err(db::DbSetupError::from)?;
+    let registry = registries::find_schema(&mut conn, &args.registry)
+        .map_err(|e| CliError::Other(e.to_string()))?
+        .ok_or_else(|| {
+            CliError::Other(format!(
+                "no registry {:?}; see /api/v1/registries",
+                args.registry
+            ))
+        })?;
+    let started = std::time::Instant::now();
+    let summary = import::import_file(&mut conn, &registry, &args.file)?;
+    let seconds = started.elapsed().as_secs_f64();
+    log::info!(
+        "imported {} rows into {} in {seconds:.1} s ({:.0} rows/s)",
+        summary.rows,
+        summary.registry,
+        summary.rows as f64 / seconds.max(1e-9)
     );
     Ok(())
 }
@@ -178,7 +226,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         if url.backend() == Backend::Sqlite {
             let mut conn = pool.get().map_err(db::DbSetupError::from)?;
             if fixtures::is_empty(&mut conn).map_err(|e| CliError::Other(e.to_string()))? {
-                let summary = load_fixtures(args.fixtures_dir.as_ref())?.replace_all(&mut conn)?;
+                let summary = load_fixtures(args.fixtures_dir.as_ref())?.load(&mut conn)?;
                 log::info!(
                     "first start: fixtures loaded: {}",
                     serde_json::to_string(&summary).unwrap_or_default()

@@ -54,6 +54,9 @@ pub enum AppError {
     /// The database cannot be reached (pool timeout, refused connection).
     #[error("{0}")]
     Unavailable(String),
+    /// The service runs but cannot serve yet (e.g. migrations pending); the detail says why.
+    #[error("{0}")]
+    NotReady(String),
     /// A bug: logged in full, answered without internals.
     #[error("{0}")]
     Internal(String),
@@ -80,6 +83,7 @@ impl AppError {
                 "tag:opengov-api,2026:problem/database-unavailable",
                 "Database unavailable",
             ),
+            AppError::NotReady(_) => ("tag:opengov-api,2026:problem/not-ready", "Not ready"),
             AppError::Internal(_) => ("about:blank", "Internal Server Error"),
         }
     }
@@ -116,7 +120,7 @@ impl ResponseError for AppError {
             AppError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -129,7 +133,7 @@ impl ResponseError for AppError {
         }
         // The instance is filled in by `problem_json_errors`, which sees the request.
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, AppError::Unavailable(_)) {
+        if matches!(self, AppError::Unavailable(_) | AppError::NotReady(_)) {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
         response
@@ -204,7 +208,7 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
     if req.resource_map().has_resource(req.path()) {
         return Ok(HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, "GET"))
+            .insert_header((header::ALLOW, "GET, HEAD"))
             .finish());
     }
     Err(AppError::NotFound(format!(
@@ -236,7 +240,7 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
             status: status.as_u16(),
             detail: Some(match status {
                 StatusCode::METHOD_NOT_ALLOWED => format!(
-                    "{} is not allowed on {}; this API is read-only (GET)",
+                    "{} is not allowed on {}; this API is read-only (GET, HEAD)",
                     req.method(),
                     req.path()
                 ),

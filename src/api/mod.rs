@@ -10,7 +10,9 @@ pub mod respond;
 pub mod v1;
 
 use actix_web::body::MessageBody;
+use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::{Compress, ErrorHandlers, Logger};
 use actix_web::{App, HttpResponse, web};
 use utoipa::OpenApi;
@@ -66,7 +68,8 @@ fallback to another language is visible; `Content-Language` lists the languages 
         (name = "sources", description = "Where every fact comes from"),
         (name = "operations", description = "Health and readiness"),
     ),
-    components(schemas(Problem)),
+    // Types named only by query parameters are not collected automatically.
+    components(schemas(Problem, params::FormatName, v1::milestones::StatusFilterName)),
 )]
 struct ApiDoc;
 
@@ -164,6 +167,14 @@ pub fn build_app(
     )
     .default_service(web::to(error::not_found))
     .wrap(ErrorHandlers::new().default_handler(error::problem_json_errors))
+    .wrap_fn(|mut req, srv| {
+        // HEAD is GET without a body: route it as GET; the HTTP layer, which parsed the request
+        // as HEAD, leaves the body out.
+        if req.method() == Method::HEAD {
+            req.head_mut().method = Method::GET;
+        }
+        srv.call(req)
+    })
     .wrap(Compress::default())
     .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
 }

@@ -169,17 +169,16 @@ impl LangContext {
         picked
     }
 
-    /// Value of `Content-Language`: the languages of the texts in the body, or the requested one.
-    pub fn content_language(&self) -> String {
+    /// Value of `Content-Language`: the languages of the texts in the body; `None` when the body
+    /// has no localized text.
+    pub fn content_language(&self) -> Option<String> {
         let served = self.served.borrow();
-        if served.is_empty() {
-            self.requested.code().to_owned()
-        } else {
+        (!served.is_empty()).then(|| {
             served
                 .iter()
                 .map(|l| l.code())
                 .collect::<Vec<_>>()
                 .join(", ")
-        }
+        })
     }
 }

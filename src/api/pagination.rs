@@ -21,9 +21,12 @@ struct CursorData {
     f: String,
 }
 
-/// A stable fingerprint of the filter parameters (name=value pairs in a fixed order).
-pub fn fingerprint(filters: &[(&str, Option<&str>)]) -> String {
+/// A stable fingerprint of a collection (`scope`, e.g. its path) and its filter parameters
+/// (name=value pairs in a fixed order).
+pub fn fingerprint(scope: &str, filters: &[(&str, Option<&str>)]) -> String {
     let mut hasher = Sha256::new();
+    hasher.update(scope.as_bytes());
+    hasher.update([0]);
     for (name, value) in filters {
         if let Some(value) = value {
             hasher.update(name.as_bytes());
@@ -71,6 +74,18 @@ pub fn decode(cursor: &str, fingerprint: &str) -> Result<String, AppError> {
     Ok(data.after)
 }
 
+/// Page size for a format: CSV without `limit` is a complete export (every matching record);
+/// otherwise `limit` as parsed by [`limit`].
+pub fn page_size(
+    format: crate::api::negotiate::Format,
+    raw: Option<&str>,
+) -> Result<u32, AppError> {
+    match (format, raw) {
+        (crate::api::negotiate::Format::Csv, None) => Ok(u32::MAX),
+        _ => limit(raw),
+    }
+}
+
 /// Parses `limit`: default 100, 1..=1000, anything else refused.
 pub fn limit(raw: Option<&str>) -> Result<u32, AppError> {
     match raw {
@@ -95,11 +110,13 @@ mod tests {
 
     #[test]
     fn round_trips_and_binds_to_filters() {
-        let f = fingerprint(&[("plan", Some("p1")), ("status", None)]);
+        let f = fingerprint("commitments", &[("plan", Some("p1")), ("status", None)]);
         let c = encode("khm-2021-2025-c1", &f);
         assert_eq!(decode(&c, &f).unwrap(), "khm-2021-2025-c1");
-        let other = fingerprint(&[("plan", Some("p2"))]);
+        let other = fingerprint("commitments", &[("plan", Some("p2"))]);
         assert!(decode(&c, &other).is_err());
+        let other_collection = fingerprint("milestones", &[("plan", Some("p1"))]);
+        assert!(decode(&c, &other_collection).is_err());
         assert!(decode("not a cursor", &f).is_err());
     }
 

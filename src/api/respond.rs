@@ -24,36 +24,29 @@ pub struct PageMeta {
     pub next_cursor: Option<String>,
 }
 
-/// The request's URL with `cursor` set to `cursor` (other parameters kept in their order).
-fn url_with_cursor(req: &HttpRequest, cursor: Option<&str>) -> String {
+/// The request's path and query with `cursor` set (other parameters kept in their order). Links
+/// are relative references, resolved against the request URL, so they stay right behind proxies.
+fn url_with_cursor(req: &HttpRequest, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     pairs.retain(|(k, _)| k != "cursor");
-    if let Some(c) = cursor {
-        pairs.push(("cursor".into(), c.into()));
-    }
-    let info = req.connection_info();
+    pairs.push(("cursor".into(), cursor.into()));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
-    let base = format!("{}://{}{}", info.scheme(), info.host(), req.path());
-    if query.is_empty() {
-        base
-    } else {
-        format!("{base}?{query}")
-    }
+    format!("{}?{query}", req.path())
 }
 
 fn self_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
     match req.query_string() {
-        "" => format!("{}://{}{}", info.scheme(), info.host(), req.path()),
-        q => format!("{}://{}{}?{}", info.scheme(), info.host(), req.path(), q),
+        "" => req.path().to_owned(),
+        q => format!("{}?{q}", req.path()),
     }
 }
 
 fn negotiated(builder: &mut actix_web::HttpResponseBuilder, ctx: &LangContext) {
-    builder
-        .insert_header((header::CONTENT_LANGUAGE, ctx.content_language()))
-        .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
+    if let Some(languages) = ctx.content_language() {
+        builder.insert_header((header::CONTENT_LANGUAGE, languages));
+    }
+    builder.insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
 }
 
 /// A page of a collection as JSON (envelope) or CSV (rows only), with `Link: rel="next"`.
@@ -64,10 +57,7 @@ pub fn list<T: Serialize + ToSchema + CsvRecord>(
     items: Vec<T>,
     meta: PageMeta,
 ) -> Result<HttpResponse, AppError> {
-    let next = meta
-        .next_cursor
-        .as_deref()
-        .map(|c| url_with_cursor(req, Some(c)));
+    let next = meta.next_cursor.as_deref().map(|c| url_with_cursor(req, c));
     let mut builder = HttpResponse::Ok();
     negotiated(&mut builder, ctx);
     if let Some(next) = &next {

@@ -1,5 +1,5 @@
 //! Hand-maintained table definitions using only types both backends share (see
-//! `migrations/sqlite` and `migrations/postgres`; `tests/backends.rs` keeps them in step).
+//! `migrations/sqlite` and `migrations/postgres`; `tests/integration/backends.rs` keeps them in step).
 
 diesel::table! {
     sources (id) {
@@ -187,4 +187,30 @@ diesel::allow_tables_to_appear_in_same_query!(
     progress_updates,
     record_sources,
     localized_texts,
+    registries,
 );
+
+diesel::table! {
+    registries (slug) {
+        slug -> Text,
+        sample -> Bool,
+        geometry_kind -> Text,
+        id_field -> Text,
+        fields_json -> Text,
+        indexes_json -> Text,
+        license -> Nullable<Text>,
+        license_url -> Nullable<Text>,
+        publisher_id -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        update_frequency -> Nullable<Text>,
+        languages -> Text,
+        issued -> Nullable<Text>,
+        modified -> Nullable<Text>,
+        spatial -> Nullable<Text>,
+        related_commitment_id -> Nullable<Text>,
+        table_name -> Text,
+        item_count -> BigInt,
+        imported_at -> Nullable<Text>,
+    }
+}

@@ -53,6 +53,9 @@ struct Prov {
     sources: Vec<String>,
     #[serde(default)]
     text_sources: BTreeMap<String, String>,
+    /// Per-field exceptions to `text_sources`: field → language → source id.
+    #[serde(default)]
+    field_sources: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -401,6 +404,11 @@ fn parse_toml<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<
     toml::from_str(text).map_err(|e| format!("{name}: {e}"))
 }
 
+/// The `fixtures/` directory as it was when this binary was built, so a first start serves the
+/// real data from any working directory.
+pub static EMBEDDED: include_dir::Dir<'_> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/fixtures");
+
 /// The fixture files of a set, by file name.
 const FILES: [&str; 5] = [
     "sources.toml",
@@ -431,30 +439,20 @@ impl PlanFixtures {
         Self::parse(&texts)
     }
 
-    /// The fixtures of `fixtures/plan/` as they were when this binary was built, so a first
-    /// start serves the real plan from any working directory.
+    /// The fixtures of `fixtures/plan/` as they were when this binary was built.
     pub fn embedded() -> Result<Self, FixtureError> {
-        let text =
-            |name: &str, body: &str| (format!("(built-in) fixtures/plan/{name}"), body.to_owned());
-        Self::parse(&[
-            text(
-                "sources.toml",
-                include_str!("../../fixtures/plan/sources.toml"),
-            ),
-            text(
-                "institutions.toml",
-                include_str!("../../fixtures/plan/institutions.toml"),
-            ),
-            text("plan.toml", include_str!("../../fixtures/plan/plan.toml")),
-            text(
-                "commitments.toml",
-                include_str!("../../fixtures/plan/commitments.toml"),
-            ),
-            text(
-                "progress.toml",
-                include_str!("../../fixtures/plan/progress.toml"),
-            ),
-        ])
+        let texts: Vec<(String, String)> = FILES
+            .iter()
+            .map(|name| {
+                let path = format!("plan/{name}");
+                let body = EMBEDDED
+                    .get_file(&path)
+                    .and_then(|f| f.contents_utf8())
+                    .unwrap_or_default();
+                (format!("(built-in) fixtures/{path}"), body.to_owned())
+            })
+            .collect();
+        Self::parse(&texts)
     }
 
     /// Parses and checks the five files, given as (display name, contents) in `FILES` order.
@@ -584,6 +582,16 @@ impl PlanFixtures {
                     );
                 }
             }
+            for (field, by_lang) in &prov.field_sources {
+                for (lang, sid) in by_lang {
+                    if !source_ids.contains(sid) {
+                        c.problem(
+                            &record,
+                            format!("field_sources.{field}.{lang}: unknown source {sid:?}"),
+                        );
+                    }
+                }
+            }
             for (field, by_lang) in texts {
                 for (lang, value) in by_lang.iter() {
                     if lang.parse::<Lang>().is_err() {
@@ -600,7 +608,12 @@ impl PlanFixtures {
                         );
                         continue;
                     }
-                    match prov.text_sources.get(lang.as_str()) {
+                    let source = prov
+                        .field_sources
+                        .get(*field)
+                        .and_then(|by_lang| by_lang.get(lang.as_str()))
+                        .or_else(|| prov.text_sources.get(lang.as_str()));
+                    match source {
                         Some(sid) => out.texts.push((
                             entity_type.to_owned(),
                             id.to_owned(),
@@ -695,7 +708,7 @@ impl PlanFixtures {
                 &id,
                 &Prov {
                     sources: v.sources.clone(),
-                    text_sources: BTreeMap::new(),
+                    ..Prov::default()
                 },
                 &[],
             );
@@ -1021,17 +1034,26 @@ impl PlanFixtures {
 
     /// Replaces all plan data with these fixtures in one transaction.
     pub fn replace_all(&self, conn: &mut DbConn) -> Result<LoadSummary, FixtureError> {
-        conn.write_transaction(|conn| {
-            delete_plan_data(conn)?;
-            self.insert(conn)
-        })
+        conn.write_transaction(|conn| self.replace_all_in(conn))
+    }
+
+    /// Replaces all plan data inside the caller's transaction.
+    pub fn replace_all_in(&self, conn: &mut DbConn) -> Result<LoadSummary, FixtureError> {
+        delete_plan_data(conn)?;
+        self.insert(conn)
     }
 
     fn insert(&self, conn: &mut DbConn) -> Result<LoadSummary, FixtureError> {
+        // Sources may also be cited by registries, so they are updated in place, not replaced.
         for s in &self.sources {
-            diesel::insert_into(sources::table)
-                .values(s)
+            let updated = diesel::update(sources::table.find(&s.id))
+                .set(s)
                 .execute(conn)?;
+            if updated == 0 {
+                diesel::insert_into(sources::table)
+                    .values(s)
+                    .execute(conn)?;
+            }
         }
         // Parents are linked after every institution exists, whatever the file order.
         for i in &self.institutions {
@@ -1138,10 +1160,29 @@ impl PlanFixtures {
     }
 }
 
-/// Deletes every plan record, children first so foreign keys hold at each step.
+/// Kinds of records the plan fixtures own (registries own theirs).
+const PLAN_ENTITIES: [&str; 10] = [
+    entity::MEMBER,
+    entity::ACTION_PLAN,
+    entity::COMMITMENT,
+    entity::MILESTONE,
+    entity::INSTITUTION,
+    entity::SPACE,
+    entity::ENDORSEMENT,
+    entity::INVOLVEMENT,
+    entity::ASSESSMENT,
+    entity::PROGRESS_UPDATE,
+];
+
+/// Deletes every plan record, children first so foreign keys hold at each step, and the sources
+/// nothing cites any more.
 fn delete_plan_data(conn: &mut DbConn) -> QueryResult<()> {
-    diesel::delete(localized_texts::table).execute(conn)?;
-    diesel::delete(record_sources::table).execute(conn)?;
+    diesel::delete(
+        localized_texts::table.filter(localized_texts::entity_type.eq_any(PLAN_ENTITIES)),
+    )
+    .execute(conn)?;
+    diesel::delete(record_sources::table.filter(record_sources::entity_type.eq_any(PLAN_ENTITIES)))
+        .execute(conn)?;
     diesel::delete(progress_updates::table).execute(conn)?;
     diesel::delete(assessments::table).execute(conn)?;
     diesel::delete(involvements::table).execute(conn)?;
@@ -1156,7 +1197,16 @@ fn delete_plan_data(conn: &mut DbConn) -> QueryResult<()> {
         .set(institutions::parent_id.eq(None::<String>))
         .execute(conn)?;
     diesel::delete(institutions::table).execute(conn)?;
-    diesel::delete(sources::table).execute(conn)?;
+    let cited_by_records = record_sources::table.select(record_sources::source_id);
+    let cited_by_texts = localized_texts::table
+        .filter(localized_texts::source_id.is_not_null())
+        .select(localized_texts::source_id.assume_not_null());
+    diesel::delete(
+        sources::table
+            .filter(sources::id.ne_all(cited_by_records))
+            .filter(sources::id.ne_all(cited_by_texts)),
+    )
+    .execute(conn)?;
     Ok(())
 }
 

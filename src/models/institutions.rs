@@ -79,7 +79,7 @@ pub struct Involvement {
 #[derive(Debug, Clone, Default)]
 pub struct InstitutionFilter {
     pub kind: Option<InstitutionKind>,
-    /// Institutions with at least one involvement in this role.
+    /// Institutions with an involvement in this role (in the given plan or commitment, if any).
     pub role: Option<Role>,
     /// Institutions involved in this plan (directly).
     pub plan_id: Option<String>,
@@ -87,46 +87,49 @@ pub struct InstitutionFilter {
     pub commitment_id: Option<String>,
 }
 
+/// Ids of the institutions whose involvements match the filter's plan / commitment / role
+/// together (a role applies to the same involvement as the plan or commitment); `None` when the
+/// filter says nothing about involvements.
+fn involved_ids(conn: &mut DbConn, filter: &InstitutionFilter) -> QueryResult<Option<Vec<String>>> {
+    if filter.plan_id.is_none() && filter.commitment_id.is_none() && filter.role.is_none() {
+        return Ok(None);
+    }
+    let mut query = involvements::table
+        .select(involvements::institution_id)
+        .into_boxed();
+    if let Some(role) = filter.role {
+        query = query.filter(involvements::role.eq(role.as_str()));
+    }
+    if let Some(plan_id) = &filter.plan_id {
+        query = query.filter(involvements::action_plan_id.eq(plan_id.clone()));
+    }
+    if let Some(commitment_id) = &filter.commitment_id {
+        let milestone_ids: Vec<String> = milestones::table
+            .filter(milestones::commitment_id.eq(commitment_id.clone()))
+            .select(milestones::id)
+            .load(conn)?;
+        query = query.filter(
+            involvements::commitment_id
+                .eq(commitment_id.clone())
+                .or(involvements::milestone_id.eq_any(milestone_ids)),
+        );
+    }
+    let mut ids: Vec<String> = query.load(conn)?;
+    ids.sort();
+    ids.dedup();
+    Ok(Some(ids))
+}
+
 fn filtered(
     filter: &InstitutionFilter,
+    involved: Option<&[String]>,
 ) -> institutions::BoxedQuery<'static, crate::db::MultiBackend> {
     let mut query = institutions::table.into_boxed();
     if let Some(kind) = filter.kind {
         query = query.filter(institutions::kind.eq(kind.as_str()));
     }
-    if let Some(role) = filter.role {
-        query = query.filter(
-            institutions::id.eq_any(
-                involvements::table
-                    .filter(involvements::role.eq(role.as_str()))
-                    .select(involvements::institution_id),
-            ),
-        );
-    }
-    if let Some(plan_id) = &filter.plan_id {
-        query = query.filter(
-            institutions::id.eq_any(
-                involvements::table
-                    .filter(involvements::action_plan_id.eq(plan_id.clone()))
-                    .select(involvements::institution_id),
-            ),
-        );
-    }
-    if let Some(commitment_id) = &filter.commitment_id {
-        let milestone_ids = milestones::table
-            .filter(milestones::commitment_id.eq(commitment_id.clone()))
-            .select(milestones::id.nullable());
-        query = query.filter(
-            institutions::id.eq_any(
-                involvements::table
-                    .filter(
-                        involvements::commitment_id
-                            .eq(commitment_id.clone())
-                            .or(involvements::milestone_id.eq_any(milestone_ids)),
-                    )
-                    .select(involvements::institution_id),
-            ),
-        );
+    if let Some(ids) = involved {
+        query = query.filter(institutions::id.eq_any(ids.to_vec()));
     }
     query
 }
@@ -137,8 +140,11 @@ pub fn list(
     page: &PageRequest,
     with_involvements: bool,
 ) -> QueryResult<Page<Institution>> {
-    let total = filtered(filter).count().get_result(conn)?;
-    let mut query = filtered(filter);
+    let involved = involved_ids(conn, filter)?;
+    let total = filtered(filter, involved.as_deref())
+        .count()
+        .get_result(conn)?;
+    let mut query = filtered(filter, involved.as_deref());
     if let Some(after) = &page.after {
         query = query.filter(institutions::id.gt(after.clone()));
     }

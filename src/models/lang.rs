@@ -58,27 +58,29 @@ impl FromStr for Lang {
 
 /// One text served in one language, saying which (so a fallback is never silent).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"value": "Providing businesses and residents with high-quality municipal services…", "lang": "en", "fallback": false}))]
+#[schema(example = json!({"value": "Providing businesses and residents with high-quality municipal services…", "lang": "en", "fallback": false, "source": "ogp-eoc-c1"}))]
 pub struct LocalizedText {
     pub value: String,
     /// The language `value` is written in.
     pub lang: Lang,
     /// True when the requested language had no text and another language was served instead.
     pub fallback: bool,
+    /// Id of the source this wording comes from (see `/api/v1/sources`).
+    pub source: Option<String>,
 }
 
-/// All the texts of one record: field name → language → wording.
+/// All the texts of one record: field name → language → (wording, source id).
 #[derive(Debug, Clone, Default)]
 pub struct TextBundle {
-    fields: BTreeMap<String, BTreeMap<Lang, String>>,
+    fields: BTreeMap<String, BTreeMap<Lang, (String, Option<String>)>>,
 }
 
 impl TextBundle {
-    pub fn insert(&mut self, field: &str, lang: Lang, value: String) {
+    pub fn insert(&mut self, field: &str, lang: Lang, value: String, source: Option<String>) {
         self.fields
             .entry(field.to_owned())
             .or_default()
-            .insert(lang, value);
+            .insert(lang, (value, source));
     }
 
     /// The field in the requested language, or the first fallback that has it; `None` when no
@@ -86,10 +88,11 @@ impl TextBundle {
     pub fn pick(&self, field: &str, requested: Lang) -> Option<LocalizedText> {
         let by_lang = self.fields.get(field)?;
         requested.fallback_chain().into_iter().find_map(|lang| {
-            by_lang.get(&lang).map(|value| LocalizedText {
+            by_lang.get(&lang).map(|(value, source)| LocalizedText {
                 value: value.clone(),
                 lang,
                 fallback: lang != requested,
+                source: source.clone(),
             })
         })
     }
@@ -109,8 +112,8 @@ mod tests {
     #[test]
     fn pick_prefers_the_request_then_the_chain() {
         let mut bundle = TextBundle::default();
-        bundle.insert("title", Lang::Es, "título".into());
-        bundle.insert("title", Lang::En, "title".into());
+        bundle.insert("title", Lang::Es, "título".into(), None);
+        bundle.insert("title", Lang::En, "title".into(), Some("s".into()));
         let es = bundle.pick("title", Lang::Es).unwrap();
         assert_eq!(
             (es.value.as_str(), es.lang, es.fallback),
@@ -121,6 +124,7 @@ mod tests {
             (uk.value.as_str(), uk.lang, uk.fallback),
             ("title", Lang::En, true)
         );
+        assert_eq!(uk.source.as_deref(), Some("s"));
         assert!(bundle.pick("problem", Lang::En).is_none());
     }
 

@@ -3,6 +3,7 @@
 //! the API layer picks the language.
 
 pub mod commitments;
+pub mod fixture_set;
 pub mod fixtures;
 pub mod institutions;
 pub mod lang;
@@ -11,6 +12,7 @@ pub mod partial_date;
 pub mod plans;
 pub mod progress;
 pub mod provenance;
+pub mod registries;
 pub mod sources;
 pub mod vocab;
 
@@ -73,4 +75,6 @@ pub mod entity {
     pub const INVOLVEMENT: &str = "involvement";
     pub const ASSESSMENT: &str = "assessment";
     pub const PROGRESS_UPDATE: &str = "progress_update";
+    pub const REGISTRY: &str = "registry";
+    pub const REGISTRY_FIELD: &str = "registry_field";
 }

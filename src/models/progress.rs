@@ -108,10 +108,15 @@ pub fn updates(conn: &mut DbConn, of: UpdatesOf<'_>) -> QueryResult<Vec<Progress
             query.filter(progress_updates::milestone_id.eq_any(ids.to_vec()))
         }
     };
-    let rows = query
-        .order((progress_updates::reported_on, progress_updates::id))
-        .select(ProgressUpdateRow::as_select())
-        .load(conn)?;
+    let mut rows = query.select(ProgressUpdateRow::as_select()).load(conn)?;
+    // Oldest first, undated last: sorted here so both backends agree on where nulls go.
+    rows.sort_by(|a, b| {
+        (a.reported_on.is_none(), &a.reported_on, &a.id).cmp(&(
+            b.reported_on.is_none(),
+            &b.reported_on,
+            &b.id,
+        ))
+    });
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut provenance = Provenance::load(conn, entity::PROGRESS_UPDATE, &ids)?;
     Ok(rows

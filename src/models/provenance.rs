@@ -15,7 +15,7 @@ pub fn load_texts(
     entity_type: &str,
     ids: &[String],
 ) -> QueryResult<HashMap<String, TextBundle>> {
-    let rows: Vec<(String, String, String, String)> = localized_texts::table
+    let rows: Vec<(String, String, String, String, Option<String>)> = localized_texts::table
         .filter(localized_texts::entity_type.eq(entity_type))
         .filter(localized_texts::entity_id.eq_any(ids))
         .select((
@@ -23,16 +23,17 @@ pub fn load_texts(
             localized_texts::field,
             localized_texts::lang,
             localized_texts::value,
+            localized_texts::source_id,
         ))
         .load(conn)?;
     let mut bundles: HashMap<String, TextBundle> = HashMap::new();
-    for (entity_id, field, lang, value) in rows {
+    for (entity_id, field, lang, value, source) in rows {
         // Only languages the loader accepted are stored; anything else is skipped, not guessed.
         if let Ok(lang) = lang.parse::<Lang>() {
             bundles
                 .entry(entity_id)
                 .or_default()
-                .insert(&field, lang, value);
+                .insert(&field, lang, value, source);
         }
     }
     Ok(bundles)

@@ -7,8 +7,10 @@ use crate::db::DbConn;
 use crate::db::schema::sources;
 use crate::models::{Page, PageRequest};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
-#[diesel(table_name = sources)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema,
+)]
+#[diesel(table_name = sources, treat_none_as_null = true)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 #[schema(example = json!({"id": "ogp-uakly0003", "title": "OGP commitment page UAKLY0003", "url": "https://opengovpartnership.org/members/khmelnytskyi-ukraine/commitments/uakly0003", "seed_file": null, "publisher": "Open Government Partnership", "lang": "en", "excerpt_cut": true, "note": null}))]
 pub struct Source {

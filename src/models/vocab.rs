@@ -163,3 +163,51 @@ vocabulary! {
 pub fn parse_stored<T: FromStr>(value: Option<&str>) -> Option<T> {
     value.and_then(|v| v.parse().ok())
 }
+
+vocabulary! {
+    /// How often a dataset is updated: the values of Ukraine's resolution 835 passport, mapped to
+    /// the EU Publications Office frequency authority codes (DCAT-AP `dct:accrualPeriodicity`).
+    UpdateFrequency {
+        Continuous => "continuous",
+        Daily => "daily",
+        Weekly => "weekly",
+        Monthly => "monthly",
+        Quarterly => "quarterly",
+        Biannual => "biannual",
+        Annual => "annual",
+        Irregular => "irregular",
+        Never => "never",
+    }
+}
+
+impl UpdateFrequency {
+    /// The resolution 835 wording.
+    pub fn label_835(self) -> &'static str {
+        match self {
+            UpdateFrequency::Continuous => "Більш як один раз на день",
+            UpdateFrequency::Daily => "Щодня",
+            UpdateFrequency::Weekly => "Щотижня",
+            UpdateFrequency::Monthly => "Щомісяця",
+            UpdateFrequency::Quarterly => "Щокварталу",
+            UpdateFrequency::Biannual => "Кожного півріччя",
+            UpdateFrequency::Annual => "Щороку",
+            UpdateFrequency::Irregular => "Відразу після внесення змін",
+            UpdateFrequency::Never => "Більше не оновлюється",
+        }
+    }
+
+    /// The EU frequency authority code.
+    pub fn eu_code(self) -> &'static str {
+        match self {
+            UpdateFrequency::Continuous => "CONT",
+            UpdateFrequency::Daily => "DAILY",
+            UpdateFrequency::Weekly => "WEEKLY",
+            UpdateFrequency::Monthly => "MONTHLY",
+            UpdateFrequency::Quarterly => "QUARTERLY",
+            UpdateFrequency::Biannual => "BIANNUAL",
+            UpdateFrequency::Annual => "ANNUAL",
+            UpdateFrequency::Irregular => "IRREG",
+            UpdateFrequency::Never => "NEVER",
+        }
+    }
+}

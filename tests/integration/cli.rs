@@ -87,6 +87,20 @@ fn first_start_creates_migrates_and_loads_sqlite() {
     };
     assert!(probe("/readyz"), "the container health check passes");
     assert!(!probe("/api/v1/no-such-route"), "and fails on a non-200");
+    // HEAD answers like GET without a body (checked on the wire: the test service has no codec).
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "HEAD /api/v1/plans HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut head = String::new();
+    stream.read_to_string(&mut head).unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(
+        head.ends_with("\r\n\r\n"),
+        "no body after the headers: {head}"
+    );
     drop(server);
 }
 
@@ -127,13 +141,7 @@ fn load_fixtures_from_a_directory_is_idempotent() {
     let url = format!("sqlite://{}/db.sqlite", dir.path().display());
     for _ in 0..2 {
         let out = Command::new(BIN)
-            .args([
-                "load-fixtures",
-                "--database-url",
-                &url,
-                "--dir",
-                "fixtures/plan",
-            ])
+            .args(["load-fixtures", "--database-url", &url, "--dir", "fixtures"])
             .output()
             .unwrap();
         assert!(

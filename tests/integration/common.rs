@@ -14,7 +14,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use opengov_api::api::{AppState, build_app};
 use opengov_api::db::{self, Backend, DatabaseUrl, DbPool, PoolOptions};
-use opengov_api::models::fixtures::PlanFixtures;
+use opengov_api::models::fixture_set::FixtureSet;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
@@ -115,9 +115,9 @@ impl TestApp {
         let (pool, _) = db::connect_and_migrate(&parsed, &pool_options()).expect("migrate");
         if load {
             let mut conn = pool.get().expect("connection");
-            PlanFixtures::embedded()
+            FixtureSet::embedded()
                 .expect("built-in fixtures are valid")
-                .replace_all(&mut conn)
+                .load(&mut conn)
                 .expect("load fixtures");
         }
         TestApp {

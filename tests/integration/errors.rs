@@ -82,7 +82,9 @@ both_backends!(unknown_routes_and_methods_are_problems, |app| {
         let req = TestRequest::default()
             .method(method.parse().unwrap())
             .uri("/api/v1/commitments");
-        let p = app.call(req).await.problem(405);
+        let res = app.call(req).await;
+        assert_eq!(res.header("allow"), Some("GET, HEAD"));
+        let p = res.problem(405);
         assert!(p["detail"].as_str().unwrap().contains(method), "{p}");
     }
 });
@@ -189,7 +191,13 @@ async fn readiness_fails_when_migrations_are_pending() {
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = actix_web::test::read_body_json(res).await;
     assert_eq!(body["status"], 503);
-    assert!(body["detail"].as_str().unwrap().contains("retry"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("opengov-api migrate"),
+        "{body}"
+    );
     // Migrating the same database makes it ready.
     let migrated = TestApp::sqlite(false);
     assert_eq!(migrated.get("/readyz").await.status, 200);

@@ -24,6 +24,37 @@ fn committed_spec_matches_the_code() {
     );
 }
 
+/// Collects every `$ref` in the document.
+fn refs(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(r)) = map.get("$ref") {
+                out.push(r.clone());
+            }
+            map.values().for_each(|v| refs(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_resolves() {
+    let spec: Value = serde_json::from_str(&generated()).unwrap();
+    let mut found = Vec::new();
+    refs(&spec, &mut found);
+    assert!(!found.is_empty());
+    for r in found {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .expect("local schema ref");
+        assert!(
+            spec["components"]["schemas"][name].is_object(),
+            "{r} is not defined"
+        );
+    }
+}
+
 #[test]
 fn every_operation_documents_params_and_problems() {
     let spec: Value = serde_json::from_str(&generated()).unwrap();

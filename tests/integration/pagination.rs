@@ -92,3 +92,22 @@ both_backends!(csv_pages_carry_the_link_header, |app| {
     assert!(link.contains("/api/v1/institutions.csv?"));
     assert_eq!(res.text().lines().count(), 6, "header + 5 rows");
 });
+
+both_backends!(cursors_belong_to_their_collection, |app| {
+    let page = app.get("/api/v1/institutions?limit=2").await.json();
+    let cursor = page["next_cursor"].as_str().unwrap();
+    let p = app
+        .get(&format!("/api/v1/sources?limit=2&cursor={cursor}"))
+        .await
+        .problem(400);
+    assert_eq!(p["parameter"], "cursor");
+});
+
+both_backends!(csv_without_limit_is_a_complete_export, |app| {
+    let total = app.get("/api/v1/institutions").await.json()["total"]
+        .as_i64()
+        .unwrap();
+    let res = app.get("/api/v1/institutions.csv").await;
+    assert!(res.header("link").is_none());
+    assert_eq!(res.text().lines().count() as i64, total + 1);
+});

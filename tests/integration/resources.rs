@@ -343,3 +343,54 @@ both_backends!(unknown_records_are_404_problems, |app| {
         assert_eq!(p["instance"], path);
     }
 });
+
+both_backends!(role_filters_apply_to_the_same_involvement, |app| {
+    // Spetskomuntrans leads the plan and is "involved" in commitment 2: combined filters must not
+    // mix the two.
+    let leads_of_c2 = app
+        .get("/api/v1/institutions?commitment=khm-2021-2025-c2&role=lead")
+        .await
+        .json();
+    assert!(!ids(&leads_of_c2).contains(&"spetskomuntrans".to_owned()));
+    let involved_in_c2 = app
+        .get("/api/v1/institutions?commitment=khm-2021-2025-c2&role=involved")
+        .await
+        .json();
+    assert!(ids(&involved_in_c2).contains(&"spetskomuntrans".to_owned()));
+    let plan_leads = app
+        .get("/api/v1/institutions?plan=khm-2021-2025&role=lead")
+        .await
+        .json();
+    assert_eq!(plan_leads["total"], 5);
+});
+
+both_backends!(each_text_names_its_source, |app| {
+    let c = app
+        .get("/api/v1/commitments/khm-2021-2025-c2?lang=en")
+        .await
+        .json();
+    assert_eq!(c["action"]["source"], "ogp-eoc-c2", "a per-field source");
+    assert_eq!(c["title"]["source"], "ogp-uakly0003");
+    let es = app
+        .get("/api/v1/commitments/khm-2021-2025-c2?lang=es")
+        .await
+        .json();
+    assert_eq!(es["title"]["source"], "ogp-plan-es");
+    let csv = app.get("/api/v1/milestones.csv").await.text();
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let ids_col = header.iter().position(|h| h == "source_ids").unwrap();
+    for row in reader.records() {
+        assert!(
+            !row.unwrap()[ids_col].is_empty(),
+            "every row names its sources"
+        );
+    }
+});
+
+both_backends!(content_language_only_when_texts_are_served, |app| {
+    let sources = app.get("/api/v1/sources").await;
+    assert!(sources.header("content-language").is_none());
+    let plans = app.get("/api/v1/plans").await;
+    assert!(plans.header("content-language").is_some());
+});

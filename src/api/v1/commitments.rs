@@ -146,6 +146,7 @@ impl CsvRecord for CommitmentDto {
         "milestones_not_started",
         "milestones_unknown",
         "ogp_url",
+        "source_ids",
         "source_urls",
     ];
 
@@ -173,6 +174,7 @@ impl CsvRecord for CommitmentDto {
             Cell::number(self.progress.not_started),
             Cell::number(self.progress.unknown),
             Cell::opt_text(self.ogp_url.as_deref()),
+            Cell::text(csv::join(self.sources.iter().map(|s| s.id.as_str()))),
             Cell::text(csv::join(
                 self.sources.iter().filter_map(|s| s.url.as_deref()),
             )),
@@ -236,19 +238,22 @@ async fn list(
         institution_id: params::id("institution", params.institution.as_deref())?,
         role: params::parse("role", params.role.as_deref())?,
     };
-    let fingerprint = pagination::fingerprint(&[
-        ("plan", params.plan.as_deref()),
-        ("ogp_value", params.ogp_value.as_deref()),
-        ("institution", params.institution.as_deref()),
-        ("role", params.role.as_deref()),
-    ]);
+    let fingerprint = pagination::fingerprint(
+        "commitments",
+        &[
+            ("plan", params.plan.as_deref()),
+            ("ogp_value", params.ogp_value.as_deref()),
+            ("institution", params.institution.as_deref()),
+            ("role", params.role.as_deref()),
+        ],
+    );
     let page = PageRequest {
         after: params
             .cursor
             .as_deref()
             .map(|c| pagination::decode(c, &fingerprint))
             .transpose()?,
-        limit: pagination::limit(params.limit.as_deref())?,
+        limit: pagination::page_size(format, params.limit.as_deref())?,
     };
     let limit = page.limit;
     let expand = expansion(&chosen);
@@ -307,7 +312,7 @@ pub async fn list_commitments(
 /// RFC 4180, UTF-8, CRLF line ends, one row per commitment, columns in this fixed order:
 /// `id, plan_id, number, ogp_id, title, title_lang, problem, problem_lang, action, action_lang,
 /// ogp_values, start_date, end_date, milestones_total, milestones_complete,
-/// milestones_in_progress, milestones_not_started, milestones_unknown, ogp_url, source_urls`.
+/// milestones_in_progress, milestones_not_started, milestones_unknown, ogp_url, source_ids, source_urls`.
 /// Lists inside a cell are separated by `; `. Text cells starting with `=`, `+`, `-`, `@`, tab or
 /// carriage return are prefixed with `'` so spreadsheets do not run them as formulas.
 #[utoipa::path(

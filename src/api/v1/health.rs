@@ -49,8 +49,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
     })
     .await?;
     if !current {
-        return Err(AppError::Unavailable(
-            "database schema is behind this binary: run `opengov-api migrate`".into(),
+        return Err(AppError::NotReady(
+            "the database schema is behind this binary: run `opengov-api migrate`".into(),
         ));
     }
     Ok(HttpResponse::Ok().json(ReadyDto {

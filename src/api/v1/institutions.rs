@@ -81,6 +81,7 @@ impl CsvRecord for InstitutionDto {
         "parent_id",
         "homepage",
         "edrpou",
+        "source_ids",
         "source_urls",
     ];
 
@@ -97,6 +98,7 @@ impl CsvRecord for InstitutionDto {
             Cell::opt_text(self.parent_id.as_deref()),
             Cell::opt_text(self.homepage.as_deref()),
             Cell::opt_text(self.edrpou.as_deref()),
+            Cell::text(csv::join(self.sources.iter().map(|s| s.id.as_str()))),
             Cell::text(csv::join(
                 self.sources.iter().filter_map(|s| s.url.as_deref()),
             )),
@@ -109,7 +111,8 @@ list_params! {
         /// Only institutions of this kind.
         #[param(value_type = Option<InstitutionKind>)]
         pub kind: Option<String>,
-        /// Only institutions with at least one involvement in this role (e.g. `lead`).
+        /// Only institutions with an involvement in this role (e.g. `lead`); combined with `plan`
+        /// or `commitment`, the role must be the one they hold there.
         #[param(value_type = Option<Role>)]
         pub role: Option<String>,
         /// Only institutions involved in this action plan (id) directly.
@@ -145,19 +148,22 @@ async fn list(
         plan_id: params::id("plan", params.plan.as_deref())?,
         commitment_id: params::id("commitment", params.commitment.as_deref())?,
     };
-    let fingerprint = pagination::fingerprint(&[
-        ("kind", params.kind.as_deref()),
-        ("role", params.role.as_deref()),
-        ("plan", params.plan.as_deref()),
-        ("commitment", params.commitment.as_deref()),
-    ]);
+    let fingerprint = pagination::fingerprint(
+        "institutions",
+        &[
+            ("kind", params.kind.as_deref()),
+            ("role", params.role.as_deref()),
+            ("plan", params.plan.as_deref()),
+            ("commitment", params.commitment.as_deref()),
+        ],
+    );
     let page = PageRequest {
         after: params
             .cursor
             .as_deref()
             .map(|c| pagination::decode(c, &fingerprint))
             .transpose()?,
-        limit: pagination::limit(params.limit.as_deref())?,
+        limit: pagination::page_size(format, params.limit.as_deref())?,
     };
     let limit = page.limit;
     let with_involvements = chosen.contains("involvements");
@@ -213,7 +219,7 @@ pub async fn list_institutions(
 /// List institutions as CSV.
 ///
 /// RFC 4180, UTF-8, one row per institution, columns in this fixed order: `id, kind, name,
-/// name_lang, short_name, short_name_lang, parent_id, homepage, edrpou, source_urls`.
+/// name_lang, short_name, short_name_lang, parent_id, homepage, edrpou, source_ids, source_urls`.
 #[utoipa::path(
     tag = "institutions",
     params(ListInstitutionsParams),

@@ -93,6 +93,7 @@ impl CsvRecord for MilestoneDto {
         "status_source_url",
         "start_date",
         "due_date",
+        "source_ids",
         "source_urls",
     ];
 
@@ -108,6 +109,7 @@ impl CsvRecord for MilestoneDto {
             Cell::opt_text(self.status_source.as_ref().and_then(|s| s.url.as_deref())),
             Cell::opt_text(self.start_date.as_ref().map(|d| d.value.as_str())),
             Cell::opt_text(self.due_date.as_ref().map(|d| d.value.as_str())),
+            Cell::text(csv::join(self.sources.iter().map(|s| s.id.as_str()))),
             Cell::text(csv::join(
                 self.sources.iter().filter_map(|s| s.url.as_deref()),
             )),
@@ -208,21 +210,24 @@ async fn list(
             format!("{to} is before due_from {from}"),
         ));
     }
-    let fingerprint = pagination::fingerprint(&[
-        ("commitment", params.commitment.as_deref()),
-        ("plan", params.plan.as_deref()),
-        ("institution", params.institution.as_deref()),
-        ("status", params.status.as_deref()),
-        ("due_from", params.due_from.as_deref()),
-        ("due_to", params.due_to.as_deref()),
-    ]);
+    let fingerprint = pagination::fingerprint(
+        "milestones",
+        &[
+            ("commitment", params.commitment.as_deref()),
+            ("plan", params.plan.as_deref()),
+            ("institution", params.institution.as_deref()),
+            ("status", params.status.as_deref()),
+            ("due_from", params.due_from.as_deref()),
+            ("due_to", params.due_to.as_deref()),
+        ],
+    );
     let page = PageRequest {
         after: params
             .cursor
             .as_deref()
             .map(|c| pagination::decode(c, &fingerprint))
             .transpose()?,
-        limit: pagination::limit(params.limit.as_deref())?,
+        limit: pagination::page_size(format, params.limit.as_deref())?,
     };
     let limit = page.limit;
     let expand = expansion(&chosen);
@@ -278,7 +283,7 @@ pub async fn list_milestones(
 /// List milestones as CSV.
 ///
 /// RFC 4180, UTF-8, one row per milestone, columns in this fixed order: `id, commitment_id, seq,
-/// title, title_lang, status, status_source_url, start_date, due_date, source_urls`. An empty
+/// title, title_lang, status, status_source_url, start_date, due_date, source_ids, source_urls`. An empty
 /// `status` means unknown. Text cells that a spreadsheet would run as a formula are prefixed
 /// with `'`.
 #[utoipa::path(

@@ -252,6 +252,7 @@ impl CsvRecord for PlanDto {
         "milestones_in_progress",
         "milestones_not_started",
         "milestones_unknown",
+        "source_ids",
         "source_urls",
     ];
 
@@ -277,6 +278,7 @@ impl CsvRecord for PlanDto {
             Cell::number(self.progress.in_progress),
             Cell::number(self.progress.not_started),
             Cell::number(self.progress.unknown),
+            Cell::text(csv::join(self.sources.iter().map(|s| s.id.as_str()))),
             Cell::text(csv::join(
                 self.sources.iter().filter_map(|s| s.url.as_deref()),
             )),
@@ -324,14 +326,14 @@ async fn list(
     let filter = PlanFilter {
         member_id: params::id("member", params.member.as_deref())?,
     };
-    let fingerprint = pagination::fingerprint(&[("member", params.member.as_deref())]);
+    let fingerprint = pagination::fingerprint("plans", &[("member", params.member.as_deref())]);
     let page = PageRequest {
         after: params
             .cursor
             .as_deref()
             .map(|c| pagination::decode(c, &fingerprint))
             .transpose()?,
-        limit: pagination::limit(params.limit.as_deref())?,
+        limit: pagination::page_size(format, params.limit.as_deref())?,
     };
     let limit = page.limit;
     let expand = expansion(&chosen);
@@ -386,7 +388,7 @@ pub async fn list_plans(
 /// title_lang, year_of_submission, date_submitted, end_date, locally_approved_period,
 /// participant_groups, public_meetings, invitations, invitations_qualifier, milestones_total,
 /// milestones_complete, milestones_in_progress, milestones_not_started, milestones_unknown,
-/// source_urls`.
+/// source_ids, source_urls`.
 #[utoipa::path(
     tag = "plans",
     params(ListPlansParams),

@@ -55,14 +55,14 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let format = negotiate::format(&req, extension, params.format.as_deref())?;
     let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let fingerprint = pagination::fingerprint(&[]);
+    let fingerprint = pagination::fingerprint("sources", &[]);
     let page = PageRequest {
         after: params
             .cursor
             .as_deref()
             .map(|c| pagination::decode(c, &fingerprint))
             .transpose()?,
-        limit: pagination::limit(params.limit.as_deref())?,
+        limit: pagination::page_size(format, params.limit.as_deref())?,
     };
     let limit = page.limit;
     let found = run(&state, move |conn| sources::list(conn, &page)).await?;

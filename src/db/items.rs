@@ -1,0 +1,526 @@
+//! Registry item tables: one table per registry with a typed column per declared field, so every
+//! filter and sort can use real columns and indexes. Their SQL is built here, the only place that
+//! knows the two dialects (placeholders, column types, collation, substring functions).
+//!
+//! Every table has the same fixed columns — `seq` (import order, the default key), `item_id`,
+//! `data` (the item's properties as a JSON object, served as-is), the geometry and its
+//! representative point and bounding box, and `search` (normalised text for `q=`) — followed by
+//! `f_<field>` columns.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
+
+use crate::db::{Backend, DbConn, MultiBackend};
+
+/// Storage type of a field column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Text,
+    BigInt,
+    Double,
+    Bool,
+}
+
+/// A value bound into a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null(ColumnType),
+    Text(String),
+    BigInt(i64),
+    Double(f64),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The field name; the column is `f_<name>`.
+    pub field: String,
+    pub kind: ColumnType,
+}
+
+/// Layout of one registry's item table.
+#[derive(Debug, Clone)]
+pub struct TableSpec {
+    pub table: String,
+    pub columns: Vec<Column>,
+    /// Field-name lists to index together (each index ends with `seq` for keyset pages).
+    pub indexes: Vec<Vec<String>>,
+}
+
+/// The table name for a registry slug (`[a-z0-9-]+`, at most 48 characters).
+pub fn table_name(slug: &str) -> String {
+    format!("items_{}", slug.replace('-', "_"))
+}
+
+fn quote(ident: &str) -> String {
+    // Identifiers come from validated slugs and field names; quoting is belt and braces.
+    format!("\"{}\"", ident.replace('"', ""))
+}
+
+fn field_column(field: &str) -> String {
+    quote(&format!("f_{field}"))
+}
+
+fn column_sql(backend: Backend, kind: ColumnType) -> &'static str {
+    match (backend, kind) {
+        // "C" collation: byte order, the same order SQLite uses, so sorts and keyset pages agree.
+        (Backend::Postgres, ColumnType::Text) => "TEXT COLLATE \"C\"",
+        (Backend::Postgres, ColumnType::BigInt) => "BIGINT",
+        (Backend::Postgres, ColumnType::Double) => "DOUBLE PRECISION",
+        (Backend::Postgres, ColumnType::Bool) => "BOOLEAN",
+        (Backend::Sqlite, ColumnType::Text) => "TEXT",
+        (Backend::Sqlite, ColumnType::BigInt) => "INTEGER",
+        (Backend::Sqlite, ColumnType::Double) => "REAL",
+        (Backend::Sqlite, ColumnType::Bool) => "BOOLEAN",
+    }
+}
+
+/// Creates the item table and its indexes (inside the caller's transaction).
+pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
+    let backend = conn.backend();
+    let text = column_sql(backend, ColumnType::Text);
+    let real = column_sql(backend, ColumnType::Double);
+    let seq = match backend {
+        Backend::Sqlite => "INTEGER PRIMARY KEY",
+        Backend::Postgres => "BIGINT PRIMARY KEY",
+    };
+    let mut ddl = format!(
+        "CREATE TABLE {t} (seq {seq}, item_id {text} NOT NULL UNIQUE, data TEXT NOT NULL, \
+         geometry TEXT, lon {real}, lat {real}, min_lon {real}, min_lat {real}, max_lon {real}, \
+         max_lat {real}, search TEXT",
+        t = quote(&spec.table)
+    );
+    for c in &spec.columns {
+        ddl.push_str(&format!(
+            ", {} {}",
+            field_column(&c.field),
+            column_sql(backend, c.kind)
+        ));
+    }
+    ddl.push(')');
+    conn.batch_execute(&ddl)?;
+    for (n, fields) in spec.indexes.iter().enumerate() {
+        let cols: Vec<String> = fields.iter().map(|f| field_column(f)).collect();
+        conn.batch_execute(&format!(
+            "CREATE INDEX {} ON {} ({}, seq)",
+            quote(&format!("{}_ix{n}", spec.table)),
+            quote(&spec.table),
+            cols.join(", ")
+        ))?;
+    }
+    conn.batch_execute(&format!(
+        "CREATE INDEX {} ON {} (min_lon, min_lat)",
+        quote(&format!("{}_bbox", spec.table)),
+        quote(&spec.table)
+    ))?;
+    Ok(())
+}
+
+pub fn drop_table(conn: &mut DbConn, table: &str) -> QueryResult<()> {
+    conn.batch_execute(&format!("DROP TABLE IF EXISTS {}", quote(table)))
+}
+
+pub fn delete_all(conn: &mut DbConn, table: &str) -> QueryResult<usize> {
+    diesel::sql_query(format!("DELETE FROM {}", quote(table))).execute(conn)
+}
+
+/// Numbered placeholders for PostgreSQL, `?` for SQLite.
+struct Placeholders {
+    backend: Backend,
+    next: usize,
+}
+
+impl Placeholders {
+    fn new(backend: Backend) -> Self {
+        Self { backend, next: 0 }
+    }
+
+    fn take(&mut self) -> String {
+        self.next += 1;
+        match self.backend {
+            Backend::Postgres => format!("${}", self.next),
+            Backend::Sqlite => "?".to_owned(),
+        }
+    }
+}
+
+type Boxed<'a> = BoxedSqlQuery<'a, MultiBackend, diesel::query_builder::SqlQuery>;
+
+fn bind(query: Boxed<'_>, value: SqlValue) -> Boxed<'_> {
+    match value {
+        SqlValue::Null(ColumnType::Text) => query.bind::<Nullable<Text>, _>(None::<String>),
+        SqlValue::Null(ColumnType::BigInt) => query.bind::<Nullable<BigInt>, _>(None::<i64>),
+        SqlValue::Null(ColumnType::Double) => query.bind::<Nullable<Double>, _>(None::<f64>),
+        SqlValue::Null(ColumnType::Bool) => query.bind::<Nullable<Bool>, _>(None::<bool>),
+        SqlValue::Text(v) => query.bind::<Text, _>(v),
+        SqlValue::BigInt(v) => query.bind::<BigInt, _>(v),
+        SqlValue::Double(v) => query.bind::<Double, _>(v),
+        SqlValue::Bool(v) => query.bind::<Bool, _>(v),
+    }
+}
+
+/// One item row ready to insert.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    pub seq: i64,
+    pub item_id: String,
+    pub data: String,
+    pub geometry: Option<String>,
+    /// lon, lat, min_lon, min_lat, max_lon, max_lat.
+    pub point_and_bbox: Option<[f64; 6]>,
+    pub search: Option<String>,
+    /// One value per column of the spec, in order.
+    pub values: Vec<SqlValue>,
+}
+
+const FIXED_INSERT_COLUMNS: usize = 11;
+
+/// Rows per INSERT statement, kept under both backends' bind-parameter limits.
+pub fn insert_batch_size(spec: &TableSpec) -> usize {
+    (30_000 / (FIXED_INSERT_COLUMNS + spec.columns.len())).clamp(1, 1000)
+}
+
+/// Inserts rows with multi-row INSERT statements.
+pub fn insert(conn: &mut DbConn, spec: &TableSpec, rows: Vec<NewItem>) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut columns = vec![
+        "seq", "item_id", "data", "geometry", "lon", "lat", "min_lon", "min_lat", "max_lon",
+        "max_lat", "search",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    columns.extend(spec.columns.iter().map(|c| field_column(&c.field)));
+    let mut marks = Placeholders::new(conn.backend());
+    let mut sql = format!(
+        "INSERT INTO {} ({}) VALUES ",
+        quote(&spec.table),
+        columns.join(", ")
+    );
+    for (i, _) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        let row: Vec<String> = (0..columns.len()).map(|_| marks.take()).collect();
+        sql.push_str(&format!("({})", row.join(", ")));
+    }
+    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    for row in rows {
+        let [lon, lat, min_lon, min_lat, max_lon, max_lat] = match row.point_and_bbox {
+            Some(v) => v.map(SqlValue::Double),
+            None => std::array::from_fn(|_| SqlValue::Null(ColumnType::Double)),
+        };
+        let fixed = [
+            SqlValue::BigInt(row.seq),
+            SqlValue::Text(row.item_id),
+            SqlValue::Text(row.data),
+            row.geometry
+                .map_or(SqlValue::Null(ColumnType::Text), SqlValue::Text),
+            lon,
+            lat,
+            min_lon,
+            min_lat,
+            max_lon,
+            max_lat,
+            row.search
+                .map_or(SqlValue::Null(ColumnType::Text), SqlValue::Text),
+        ];
+        for value in fixed.into_iter().chain(row.values) {
+            query = bind(query, value);
+        }
+    }
+    query.execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl CompareOp {
+    fn sql(self) -> &'static str {
+        match self {
+            CompareOp::Eq => "=",
+            CompareOp::Ne => "<>",
+            CompareOp::Gt => ">",
+            CompareOp::Gte => ">=",
+            CompareOp::Lt => "<",
+            CompareOp::Lte => "<=",
+        }
+    }
+}
+
+/// One condition on a registry's items; conditions are combined with AND.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Compare {
+        field: String,
+        op: CompareOp,
+        value: SqlValue,
+    },
+    In {
+        field: String,
+        values: Vec<SqlValue>,
+    },
+    IsNull {
+        field: String,
+        null: bool,
+    },
+    /// Case-sensitive substring.
+    Contains {
+        field: String,
+        text: String,
+    },
+    StartsWith {
+        field: String,
+        text: String,
+    },
+    /// Every token is a substring of the normalised search text.
+    Search {
+        tokens: Vec<String>,
+    },
+    /// Bounding boxes intersect.
+    BBox {
+        min_lon: f64,
+        min_lat: f64,
+        max_lon: f64,
+        max_lat: f64,
+    },
+    /// The item id is one of these (single-item lookups).
+    ItemId(String),
+}
+
+/// Sort key: a field (or `None` for `seq`) and direction. Nulls always sort last.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SortKey {
+    pub field: String,
+    pub descending: bool,
+}
+
+/// What to read: filters, order, where to start, how many.
+#[derive(Debug, Clone, Default)]
+pub struct Select {
+    pub conditions: Vec<Condition>,
+    pub sort: Vec<SortKey>,
+    /// Values of the sort fields and the `seq` of the last row already served.
+    pub after: Option<(Vec<SqlValue>, i64)>,
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ItemRow {
+    #[diesel(sql_type = BigInt)]
+    pub seq: i64,
+    #[diesel(sql_type = Text)]
+    pub item_id: String,
+    #[diesel(sql_type = Text)]
+    pub data: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub geometry: Option<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub lon: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub lat: Option<f64>,
+}
+
+fn like_pattern(token: &str) -> String {
+    let escaped = token
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// Appends the WHERE clause for `conditions` (and the keyset position) to `sql`, collecting binds.
+fn where_clause(
+    backend: Backend,
+    select: &Select,
+    marks: &mut Placeholders,
+    sql: &mut String,
+    binds: &mut Vec<SqlValue>,
+) {
+    let mut parts: Vec<String> = Vec::new();
+    let position = |column: &str, marks: &mut Placeholders| match backend {
+        Backend::Sqlite => format!("instr({column}, {})", marks.take()),
+        Backend::Postgres => format!("strpos({column}, {})", marks.take()),
+    };
+    for c in &select.conditions {
+        match c {
+            Condition::Compare { field, op, value } => {
+                parts.push(format!(
+                    "{} {} {}",
+                    field_column(field),
+                    op.sql(),
+                    marks.take()
+                ));
+                binds.push(value.clone());
+            }
+            Condition::In { field, values } => {
+                let list: Vec<String> = values.iter().map(|_| marks.take()).collect();
+                parts.push(format!("{} IN ({})", field_column(field), list.join(", ")));
+                binds.extend(values.iter().cloned());
+            }
+            Condition::IsNull { field, null } => parts.push(format!(
+                "{} IS {}NULL",
+                field_column(field),
+                if *null { "" } else { "NOT " }
+            )),
+            Condition::Contains { field, text } => {
+                parts.push(format!("{} > 0", position(&field_column(field), marks)));
+                binds.push(SqlValue::Text(text.clone()));
+            }
+            Condition::StartsWith { field, text } => {
+                parts.push(format!("{} = 1", position(&field_column(field), marks)));
+                binds.push(SqlValue::Text(text.clone()));
+            }
+            Condition::Search { tokens } => {
+                for token in tokens {
+                    parts.push(format!("search LIKE {} ESCAPE '\\'", marks.take()));
+                    binds.push(SqlValue::Text(like_pattern(token)));
+                }
+            }
+            Condition::BBox {
+                min_lon,
+                min_lat,
+                max_lon,
+                max_lat,
+            } => {
+                parts.push(format!(
+                    "max_lon >= {} AND min_lon <= {} AND max_lat >= {} AND min_lat <= {}",
+                    marks.take(),
+                    marks.take(),
+                    marks.take(),
+                    marks.take()
+                ));
+                binds.extend([*min_lon, *max_lon, *min_lat, *max_lat].map(SqlValue::Double));
+            }
+            Condition::ItemId(id) => {
+                parts.push(format!("item_id = {}", marks.take()));
+                binds.push(SqlValue::Text(id.clone()));
+            }
+        }
+    }
+    if let Some((values, seq)) = &select.after {
+        parts.push(keyset_after(&select.sort, values, *seq, marks, binds));
+    }
+    if !parts.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&parts.join(" AND "));
+    }
+}
+
+/// "Strictly after this row" in the order (sort keys…, seq), with nulls last in every key:
+/// (k1 after) OR (k1 equal AND k2 after) OR … OR (all equal AND seq > last seq).
+fn keyset_after(
+    sort: &[SortKey],
+    values: &[SqlValue],
+    seq: i64,
+    marks: &mut Placeholders,
+    binds: &mut Vec<SqlValue>,
+) -> String {
+    let mut alternatives = Vec::new();
+    let mut equal_so_far: Vec<String> = Vec::new();
+    for (key, value) in sort.iter().zip(values) {
+        let column = field_column(&key.field);
+        let is_null = matches!(value, SqlValue::Null(_));
+        if !is_null {
+            let op = if key.descending { "<" } else { ">" };
+            let mut after = equal_so_far.clone();
+            after.push(format!(
+                "({column} {op} {} OR {column} IS NULL)",
+                marks.take()
+            ));
+            binds.push(value.clone());
+            alternatives.push(format!("({})", after.join(" AND ")));
+            equal_so_far.push(format!("{column} = {}", marks.take()));
+            binds.push(value.clone());
+        } else {
+            // Nothing sorts after a null in this key; rows tie only with other nulls.
+            equal_so_far.push(format!("{column} IS NULL"));
+        }
+    }
+    let mut last = equal_so_far;
+    last.push(format!("seq > {}", marks.take()));
+    binds.push(SqlValue::BigInt(seq));
+    alternatives.push(format!("({})", last.join(" AND ")));
+    format!("({})", alternatives.join(" OR "))
+}
+
+fn order_clause(sort: &[SortKey]) -> String {
+    let mut keys: Vec<String> = sort
+        .iter()
+        .map(|k| {
+            format!(
+                "{} {} NULLS LAST",
+                field_column(&k.field),
+                if k.descending { "DESC" } else { "ASC" }
+            )
+        })
+        .collect();
+    keys.push("seq ASC".into());
+    format!(" ORDER BY {}", keys.join(", "))
+}
+
+/// Reads items.
+pub fn select(conn: &mut DbConn, table: &str, select: &Select) -> QueryResult<Vec<ItemRow>> {
+    let backend = conn.backend();
+    let mut marks = Placeholders::new(backend);
+    let mut binds = Vec::new();
+    let mut sql = format!(
+        "SELECT seq, item_id, data, geometry, lon, lat FROM {}",
+        quote(table)
+    );
+    where_clause(backend, select, &mut marks, &mut sql, &mut binds);
+    sql.push_str(&order_clause(&select.sort));
+    if let Some(limit) = select.limit {
+        sql.push_str(&format!(" LIMIT {limit}"));
+    }
+    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    for value in binds {
+        query = bind(query, value);
+    }
+    query.load(conn)
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Counts matching items, stopping at `cap` when given (the result is then at most `cap`).
+pub fn count(
+    conn: &mut DbConn,
+    table: &str,
+    conditions: &[Condition],
+    cap: Option<i64>,
+) -> QueryResult<i64> {
+    let backend = conn.backend();
+    let mut marks = Placeholders::new(backend);
+    let mut binds = Vec::new();
+    let spec = Select {
+        conditions: conditions.to_vec(),
+        ..Select::default()
+    };
+    let mut inner = format!("SELECT 1 FROM {}", quote(table));
+    where_clause(backend, &spec, &mut marks, &mut inner, &mut binds);
+    if let Some(cap) = cap {
+        inner.push_str(&format!(" LIMIT {cap}"));
+    }
+    let sql = format!("SELECT COUNT(*) AS n FROM ({inner}) matched");
+    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    for value in binds {
+        query = bind(query, value);
+    }
+    Ok(query.get_result::<CountRow>(conn)?.n)
+}

@@ -1,0 +1,432 @@
+//! Registry definitions from fixtures (`fixtures/registries/<slug>/registry.toml`, described in
+//! `fixtures/registries/FORMAT.md`): parsed, checked, and stored with their items table.
+
+use std::collections::{BTreeMap, HashSet};
+
+use diesel::prelude::*;
+use serde::Deserialize;
+
+use crate::db::DbConn;
+use crate::db::items;
+use crate::db::schema::{
+    commitments, institutions, localized_texts, record_sources, registries, sources,
+};
+use crate::models::entity;
+use crate::models::lang::Lang;
+use crate::models::partial_date::PartialDate;
+use crate::models::registries::geometry::GeometryKind;
+use crate::models::registries::import::FileFormat;
+use crate::models::registries::schema::{Field, FieldType, valid_field_name};
+use crate::models::registries::{RegistryRow, field_entity_id};
+use crate::models::vocab::UpdateFrequency;
+
+type Texts = BTreeMap<String, String>;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFx {
+    slug: String,
+    sample: bool,
+    #[serde(default)]
+    sample_note: Texts,
+    #[serde(default)]
+    title: Texts,
+    #[serde(default)]
+    description: Texts,
+    #[serde(default)]
+    keywords: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    purpose: Texts,
+    #[serde(default)]
+    attribution: Texts,
+    license: Option<String>,
+    license_url: Option<String>,
+    publisher_id: Option<String>,
+    contact_name: Option<String>,
+    contact_email: Option<String>,
+    update_frequency: Option<String>,
+    #[serde(default)]
+    language: Vec<String>,
+    issued: Option<String>,
+    modified: Option<String>,
+    spatial: Option<String>,
+    related_commitment_id: Option<String>,
+    geometry: String,
+    id_field: String,
+    items_file: String,
+    lon_column: Option<String>,
+    lat_column: Option<String>,
+    wkt_column: Option<String>,
+    #[serde(default)]
+    indexes: Vec<Vec<String>>,
+    #[serde(default)]
+    sources: Vec<String>,
+    #[serde(default)]
+    text_sources: BTreeMap<String, String>,
+    fields: Vec<FieldFx>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FieldFx {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    required: bool,
+    unit: Option<String>,
+    allowed_values: Option<Vec<String>>,
+    #[serde(default)]
+    label: Texts,
+    #[serde(default)]
+    description: Texts,
+}
+
+/// A checked registry definition, ready to store, with its items file.
+#[derive(Debug, Clone)]
+pub struct RegistryDefinition {
+    pub row: RegistryRow,
+    pub items_file: String,
+    pub items_format: FileFormat,
+    sources: Vec<String>,
+    /// (entity type, entity id, field, lang, value, source id)
+    texts: Vec<(String, String, String, String, String, String)>,
+    /// Ids this definition refers to in other tables, checked against the database on store.
+    publisher_id: Option<String>,
+    commitment_id: Option<String>,
+}
+
+/// Parses and checks one `registry.toml`; `name` is used in messages.
+pub fn parse(name: &str, text: &str) -> Result<RegistryDefinition, Vec<String>> {
+    let fx: RegistryFx = toml::from_str(text).map_err(|e| vec![format!("{name}: {e}")])?;
+    let mut problems = Vec::new();
+    let mut problem = |m: String| problems.push(format!("{name}: registry {}: {m}", fx.slug));
+    let slug_ok = !fx.slug.is_empty()
+        && fx.slug.len() <= 48
+        && fx
+            .slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !slug_ok {
+        problem("slug must match [a-z0-9-]+ and be at most 48 characters".into());
+    }
+    if fx.sample && fx.sample_note.is_empty() {
+        problem("sample registries need a sample_note saying so in plain words".into());
+    }
+    if fx.title.is_empty() {
+        problem("has no title in any language".into());
+    }
+    if fx.sources.is_empty() {
+        problem("names no source".into());
+    }
+    let geometry: Option<GeometryKind> = fx.geometry.parse().map_err(|e: String| problem(e)).ok();
+    let frequency = fx.update_frequency.as_deref().map(|f| {
+        f.parse::<UpdateFrequency>()
+            .map_err(|e| problem(format!("update_frequency: {e}")))
+    });
+    for (key, value) in [("issued", &fx.issued), ("modified", &fx.modified)] {
+        if let Some(v) = value
+            && let Err(e) = v.parse::<PartialDate>()
+        {
+            problem(format!("{key}: {e}"));
+        }
+    }
+    for (key, value, expected) in [
+        ("lon_column", &fx.lon_column, "lon"),
+        ("lat_column", &fx.lat_column, "lat"),
+        ("wkt_column", &fx.wkt_column, "wkt"),
+    ] {
+        if value.as_deref().is_some_and(|v| v != expected) {
+            problem(format!("{key}: geometry columns are named {expected:?}"));
+        }
+    }
+    let items_format = FileFormat::from_path(std::path::Path::new(&fx.items_file));
+    if items_format.is_none() {
+        problem(format!(
+            "items_file {:?} must end in .csv or .geojson",
+            fx.items_file
+        ));
+    }
+    let mut fields = Vec::new();
+    let mut names = HashSet::new();
+    for f in &fx.fields {
+        if !valid_field_name(&f.name) {
+            problem(format!(
+                "field {:?}: names match [a-z][a-z0-9_]* (at most 48)",
+                f.name
+            ));
+        }
+        if !names.insert(f.name.clone()) {
+            problem(format!("field {:?} is declared twice", f.name));
+        }
+        if ["lon", "lat", "wkt", "geometry"].contains(&f.name.as_str())
+            && geometry != Some(GeometryKind::None)
+        {
+            problem(format!(
+                "field {:?} clashes with the geometry columns",
+                f.name
+            ));
+        }
+        match f.kind.parse::<FieldType>() {
+            Ok(kind) => {
+                if f.allowed_values.is_some() && kind != FieldType::Text {
+                    problem(format!(
+                        "field {}: allowed_values are for text fields",
+                        f.name
+                    ));
+                }
+                fields.push(Field {
+                    name: f.name.clone(),
+                    kind,
+                    required: f.required || f.name == fx.id_field,
+                    unit: f.unit.clone(),
+                    allowed_values: f.allowed_values.clone(),
+                });
+            }
+            Err(e) => problem(format!("field {}: {e}", f.name)),
+        }
+    }
+    if !names.contains(&fx.id_field) {
+        problem(format!(
+            "id_field {:?} is not a declared field",
+            fx.id_field
+        ));
+    }
+    for index in &fx.indexes {
+        for f in index {
+            if !names.contains(f) {
+                problem(format!("index on unknown field {f:?}"));
+            }
+        }
+    }
+    for lang in &fx.language {
+        if lang.len() != 2 {
+            problem(format!("language {lang:?} is not a two-letter code"));
+        }
+    }
+
+    // Texts: each language used must name its source.
+    let mut texts = Vec::new();
+    let mut add = |problems: &mut Vec<String>,
+                   entity_type: &str,
+                   id: &str,
+                   field: &str,
+                   by_lang: &Texts| {
+        for (lang, value) in by_lang {
+            if lang.parse::<Lang>().is_err() {
+                problems.push(format!(
+                    "{name}: {entity_type} {id}: {field}.{lang}: unsupported language"
+                ));
+                continue;
+            }
+            match fx.text_sources.get(lang) {
+                Some(source) => texts.push((
+                    entity_type.to_owned(),
+                    id.to_owned(),
+                    field.to_owned(),
+                    lang.clone(),
+                    value.trim().to_owned(),
+                    source.clone(),
+                )),
+                None => problems.push(format!(
+                    "{name}: {entity_type} {id}: {field}.{lang}: text_sources names no source for {lang:?}"
+                )),
+            }
+        }
+    };
+    let keywords: Texts = fx
+        .keywords
+        .iter()
+        .map(|(lang, words)| (lang.clone(), words.join("; ")))
+        .collect();
+    for (field, by_lang) in [
+        ("title", &fx.title),
+        ("description", &fx.description),
+        ("keywords", &keywords),
+        ("purpose", &fx.purpose),
+        ("attribution", &fx.attribution),
+        ("sample_note", &fx.sample_note),
+    ] {
+        add(&mut problems, entity::REGISTRY, &fx.slug, field, by_lang);
+    }
+    for f in &fx.fields {
+        let id = field_entity_id(&fx.slug, &f.name);
+        add(
+            &mut problems,
+            entity::REGISTRY_FIELD,
+            &id,
+            "label",
+            &f.label,
+        );
+        add(
+            &mut problems,
+            entity::REGISTRY_FIELD,
+            &id,
+            "description",
+            &f.description,
+        );
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let frequency = frequency.and_then(Result::ok);
+    Ok(RegistryDefinition {
+        row: RegistryRow {
+            slug: fx.slug.clone(),
+            sample: fx.sample,
+            geometry_kind: geometry.map(|g| g.as_str()).unwrap_or("none").to_owned(),
+            id_field: fx.id_field.clone(),
+            fields_json: serde_json::to_string(&fields).unwrap_or_default(),
+            indexes_json: serde_json::to_string(&fx.indexes).unwrap_or_default(),
+            license: fx.license.clone(),
+            license_url: fx.license_url.clone(),
+            publisher_id: fx.publisher_id.clone(),
+            contact_name: fx.contact_name.clone(),
+            contact_email: fx.contact_email.clone(),
+            update_frequency: frequency.map(|f| f.as_str().to_owned()),
+            languages: fx.language.join(","),
+            issued: fx.issued.clone(),
+            modified: fx.modified.clone(),
+            spatial: fx.spatial.clone(),
+            related_commitment_id: fx.related_commitment_id.clone(),
+            table_name: items::table_name(&fx.slug),
+            item_count: 0,
+            imported_at: None,
+        },
+        items_file: fx.items_file.clone(),
+        items_format: items_format.unwrap_or(FileFormat::Csv),
+        sources: fx.sources.clone(),
+        texts,
+        publisher_id: fx.publisher_id.clone(),
+        commitment_id: fx.related_commitment_id.clone(),
+    })
+}
+
+impl RegistryDefinition {
+    pub fn slug(&self) -> &str {
+        &self.row.slug
+    }
+
+    /// Checks references against the database and stores the definition (inside the caller's
+    /// transaction). The items table is rebuilt only when the schema changed; items are then
+    /// imported separately.
+    pub fn store(&self, conn: &mut DbConn) -> Result<(), Vec<String>> {
+        let slug = self.slug().to_owned();
+        let db = |e: diesel::result::Error| vec![format!("registry {slug}: database: {e}")];
+        let mut problems = Vec::new();
+        if let Some(p) = &self.publisher_id {
+            let found: i64 = institutions::table
+                .find(p)
+                .count()
+                .get_result(conn)
+                .map_err(db)?;
+            if found == 0 {
+                problems.push(format!("registry {slug}: unknown publisher_id {p:?}"));
+            }
+        }
+        if let Some(c) = &self.commitment_id {
+            let found: i64 = commitments::table
+                .find(c)
+                .count()
+                .get_result(conn)
+                .map_err(db)?;
+            if found == 0 {
+                problems.push(format!(
+                    "registry {slug}: unknown related_commitment_id {c:?}"
+                ));
+            }
+        }
+        let mut wanted: Vec<&String> = self.sources.iter().collect();
+        wanted.extend(self.texts.iter().map(|t| &t.5));
+        for s in wanted {
+            let found: i64 = sources::table
+                .find(s)
+                .count()
+                .get_result(conn)
+                .map_err(db)?;
+            if found == 0 {
+                problems.push(format!("registry {slug}: unknown source {s:?}"));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        let existing: Option<RegistryRow> = registries::table
+            .find(&slug)
+            .select(RegistryRow::as_select())
+            .first(conn)
+            .optional()
+            .map_err(db)?;
+        let same_table = existing.as_ref().is_some_and(|e| {
+            e.fields_json == self.row.fields_json
+                && e.indexes_json == self.row.indexes_json
+                && e.geometry_kind == self.row.geometry_kind
+        });
+        if !same_table {
+            items::drop_table(conn, &self.row.table_name).map_err(db)?;
+            let registry =
+                crate::models::registries::Registry::from_row(self.row.clone()).map_err(db)?;
+            items::create_table(conn, &registry.table_spec()).map_err(db)?;
+        }
+        let mut row = self.row.clone();
+        if let Some(e) = existing.filter(|_| same_table) {
+            row.item_count = e.item_count;
+            row.imported_at = e.imported_at;
+        }
+        diesel::delete(registries::table.find(&slug))
+            .execute(conn)
+            .map_err(db)?;
+        diesel::insert_into(registries::table)
+            .values(&row)
+            .execute(conn)
+            .map_err(db)?;
+        delete_provenance(conn, &slug).map_err(db)?;
+        for s in &self.sources {
+            diesel::insert_into(record_sources::table)
+                .values((
+                    record_sources::entity_type.eq(entity::REGISTRY),
+                    record_sources::entity_id.eq(&slug),
+                    record_sources::source_id.eq(s),
+                ))
+                .execute(conn)
+                .map_err(db)?;
+        }
+        for (entity_type, entity_id, field, lang, value, source) in &self.texts {
+            diesel::insert_into(localized_texts::table)
+                .values((
+                    localized_texts::entity_type.eq(entity_type),
+                    localized_texts::entity_id.eq(entity_id),
+                    localized_texts::field.eq(field),
+                    localized_texts::lang.eq(lang),
+                    localized_texts::value.eq(value),
+                    localized_texts::source_id.eq(Some(source)),
+                ))
+                .execute(conn)
+                .map_err(db)?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes a registry's texts and sources (its fields' texts too).
+pub fn delete_provenance(conn: &mut DbConn, slug: &str) -> QueryResult<()> {
+    diesel::delete(
+        record_sources::table
+            .filter(record_sources::entity_type.eq(entity::REGISTRY))
+            .filter(record_sources::entity_id.eq(slug)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        localized_texts::table
+            .filter(localized_texts::entity_type.eq(entity::REGISTRY))
+            .filter(localized_texts::entity_id.eq(slug)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        localized_texts::table
+            .filter(localized_texts::entity_type.eq(entity::REGISTRY_FIELD))
+            .filter(localized_texts::entity_id.like(format!("{slug}/%"))),
+    )
+    .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! Item geometry: read from lon/lat, WKT or GeoJSON; validated as WGS84; stored as a GeoJSON
+//! geometry with a representative point (the point itself or the centroid) and a bounding box.
+
+use std::str::FromStr;
+
+use geo::{BoundingRect, Centroid, CoordsIter};
+use geo_types::Geometry as GeoGeometry;
+use serde::{Deserialize, Serialize};
+
+/// The kind of geometry a registry's items have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GeometryKind {
+    None,
+    Point,
+    Line,
+    Polygon,
+}
+
+impl GeometryKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeometryKind::None => "none",
+            GeometryKind::Point => "point",
+            GeometryKind::Line => "line",
+            GeometryKind::Polygon => "polygon",
+        }
+    }
+
+    fn accepts(self, geometry: &GeoGeometry<f64>) -> bool {
+        matches!(
+            (self, geometry),
+            (
+                GeometryKind::Point,
+                GeoGeometry::Point(_) | GeoGeometry::MultiPoint(_)
+            ) | (
+                GeometryKind::Line,
+                GeoGeometry::LineString(_) | GeoGeometry::MultiLineString(_)
+            ) | (
+                GeometryKind::Polygon,
+                GeoGeometry::Polygon(_) | GeoGeometry::MultiPolygon(_)
+            )
+        )
+    }
+}
+
+impl FromStr for GeometryKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "none" => Ok(GeometryKind::None),
+            "point" => Ok(GeometryKind::Point),
+            "line" => Ok(GeometryKind::Line),
+            "polygon" => Ok(GeometryKind::Polygon),
+            other => Err(format!(
+                "{other:?} is not a geometry kind: use none, point, line or polygon"
+            )),
+        }
+    }
+}
+
+/// A validated geometry ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredGeometry {
+    /// RFC 7946 geometry object as JSON text.
+    pub geojson: String,
+    /// Representative point: the point itself, or the centroid.
+    pub lon: f64,
+    pub lat: f64,
+    pub min_lon: f64,
+    pub min_lat: f64,
+    pub max_lon: f64,
+    pub max_lat: f64,
+}
+
+fn check_wgs84(geometry: &GeoGeometry<f64>) -> Result<(), String> {
+    if geometry.coords_count() == 0 {
+        return Err("geometry has no coordinates".into());
+    }
+    for c in geometry.coords_iter() {
+        if !c.x.is_finite()
+            || !c.y.is_finite()
+            || !(-180.0..=180.0).contains(&c.x)
+            || !(-90.0..=90.0).contains(&c.y)
+        {
+            return Err(format!(
+                "coordinate ({}, {}) is outside WGS84 (longitude -180..180, latitude -90..90)",
+                c.x, c.y
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn store(kind: GeometryKind, geometry: GeoGeometry<f64>) -> Result<StoredGeometry, String> {
+    if kind == GeometryKind::None {
+        return Err("this registry has no geometry".into());
+    }
+    if !kind.accepts(&geometry) {
+        return Err(format!("expected a {} geometry", kind.as_str()));
+    }
+    check_wgs84(&geometry)?;
+    let centre = geometry
+        .centroid()
+        .ok_or_else(|| "geometry has no centroid (empty)".to_owned())?;
+    let bounds = geometry
+        .bounding_rect()
+        .ok_or_else(|| "geometry has no extent (empty)".to_owned())?;
+    let geojson = geojson::Geometry::from(&geometry);
+    Ok(StoredGeometry {
+        geojson: serde_json::to_string(&geojson).map_err(|e| e.to_string())?,
+        lon: centre.x(),
+        lat: centre.y(),
+        min_lon: bounds.min().x,
+        min_lat: bounds.min().y,
+        max_lon: bounds.max().x,
+        max_lat: bounds.max().y,
+    })
+}
+
+/// A point from longitude and latitude cells; both empty means no geometry.
+pub fn from_lon_lat(
+    kind: GeometryKind,
+    lon: &str,
+    lat: &str,
+) -> Result<Option<StoredGeometry>, String> {
+    let (lon, lat) = (lon.trim(), lat.trim());
+    if lon.is_empty() && lat.is_empty() {
+        return Ok(None);
+    }
+    let number = |name: &str, text: &str| {
+        text.parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| format!("{name} {text:?} is not a number"))
+    };
+    let point = geo_types::Point::new(number("longitude", lon)?, number("latitude", lat)?);
+    store(kind, GeoGeometry::Point(point)).map(Some)
+}
+
+/// A geometry from WKT; empty means no geometry.
+pub fn from_wkt(kind: GeometryKind, text: &str) -> Result<Option<StoredGeometry>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let parsed = wkt::Wkt::<f64>::from_str(text).map_err(|e| format!("invalid WKT: {e}"))?;
+    let geometry =
+        GeoGeometry::<f64>::try_from(parsed).map_err(|e| format!("unsupported WKT: {e}"))?;
+    store(kind, geometry).map(Some)
+}
+
+/// A geometry from a GeoJSON geometry object.
+pub fn from_geojson(
+    kind: GeometryKind,
+    geometry: geojson::Geometry,
+) -> Result<StoredGeometry, String> {
+    let converted = GeoGeometry::<f64>::try_from(geometry)
+        .map_err(|e| format!("unsupported GeoJSON geometry: {e}"))?;
+    store(kind, converted)
+}
+
+/// WKT of a stored GeoJSON geometry (for CSV), or `None` if it cannot be read back.
+pub fn geojson_to_wkt(geojson_text: &str) -> Option<String> {
+    use wkt::ToWkt;
+    let geometry: geojson::Geometry = serde_json::from_str(geojson_text).ok()?;
+    let converted = GeoGeometry::<f64>::try_from(geometry).ok()?;
+    Some(converted.wkt_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_lines_and_polygons() {
+        let p = from_lon_lat(GeometryKind::Point, "26.98", "49.42")
+            .unwrap()
+            .unwrap();
+        assert_eq!((p.lon, p.lat), (26.98, 49.42));
+        assert_eq!(p.geojson, r#"{"type":"Point","coordinates":[26.98,49.42]}"#);
+        assert!(from_lon_lat(GeometryKind::Point, "", "").unwrap().is_none());
+        assert!(from_lon_lat(GeometryKind::Point, "190", "49").is_err());
+        assert!(from_lon_lat(GeometryKind::Point, "27", "NaN").is_err());
+        let line = from_wkt(GeometryKind::Line, "LINESTRING (27 49.4, 27.02 49.42)")
+            .unwrap()
+            .unwrap();
+        assert_eq!((line.min_lon, line.max_lat), (27.0, 49.42));
+        assert!((line.lon - 27.01).abs() < 1e-9);
+        assert!(from_wkt(GeometryKind::Point, "LINESTRING (27 49.4, 27.02 49.42)").is_err());
+        assert!(from_wkt(GeometryKind::Polygon, "POLYGON ((").is_err());
+        let wkt = geojson_to_wkt(&line.geojson).unwrap();
+        assert!(wkt.starts_with("LINESTRING"), "{wkt}");
+    }
+}

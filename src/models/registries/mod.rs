@@ -1,0 +1,202 @@
+//! Registries: datasets with a resolution-835 passport, a declared item schema and items.
+
+pub mod definition;
+pub mod geometry;
+pub mod import;
+pub mod query;
+pub mod schema;
+pub mod search;
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::db::DbConn;
+use crate::db::items::{Column, ColumnType, TableSpec};
+use crate::db::schema::registries;
+use crate::models::lang::TextBundle;
+use crate::models::provenance::{Provenance, load_texts};
+use crate::models::sources::Source;
+use crate::models::{Page, PageRequest, entity};
+use geometry::GeometryKind;
+use schema::{Field, FieldType};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = registries)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct RegistryRow {
+    pub slug: String,
+    pub sample: bool,
+    pub geometry_kind: String,
+    pub id_field: String,
+    pub fields_json: String,
+    pub indexes_json: String,
+    pub license: Option<String>,
+    pub license_url: Option<String>,
+    pub publisher_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub update_frequency: Option<String>,
+    pub languages: String,
+    pub issued: Option<String>,
+    pub modified: Option<String>,
+    pub spatial: Option<String>,
+    pub related_commitment_id: Option<String>,
+    pub table_name: String,
+    pub item_count: i64,
+    pub imported_at: Option<String>,
+}
+
+/// A registry with its schema parsed and, when loaded for display, its texts and sources.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub row: RegistryRow,
+    pub geometry: GeometryKind,
+    pub fields: Vec<Field>,
+    pub indexes: Vec<Vec<String>>,
+    pub texts: TextBundle,
+    /// Labels and descriptions per field name.
+    pub field_texts: HashMap<String, TextBundle>,
+    pub sources: Vec<Source>,
+}
+
+/// Entity id of a field's texts.
+pub fn field_entity_id(slug: &str, field: &str) -> String {
+    format!("{slug}/{field}")
+}
+
+impl Registry {
+    fn from_row(row: RegistryRow) -> QueryResult<Self> {
+        let corrupt = |what: &str, e: String| {
+            diesel::result::Error::DeserializationError(
+                format!("registry {}: {what}: {e}", row.slug).into(),
+            )
+        };
+        let fields: Vec<Field> =
+            serde_json::from_str(&row.fields_json).map_err(|e| corrupt("fields", e.to_string()))?;
+        let indexes: Vec<Vec<String>> = serde_json::from_str(&row.indexes_json)
+            .map_err(|e| corrupt("indexes", e.to_string()))?;
+        let geometry = row
+            .geometry_kind
+            .parse()
+            .map_err(|e: String| corrupt("geometry", e))?;
+        Ok(Registry {
+            row,
+            geometry,
+            fields,
+            indexes,
+            texts: TextBundle::default(),
+            field_texts: HashMap::new(),
+            sources: Vec::new(),
+        })
+    }
+
+    pub fn slug(&self) -> &str {
+        &self.row.slug
+    }
+
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Fields whose text feeds `q=` search.
+    pub fn text_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|f| f.kind == FieldType::Text)
+    }
+
+    pub fn table_spec(&self) -> TableSpec {
+        TableSpec {
+            table: self.row.table_name.clone(),
+            columns: self
+                .fields
+                .iter()
+                .map(|f| Column {
+                    field: f.name.clone(),
+                    kind: column_type(f.kind),
+                })
+                .collect(),
+            indexes: self.indexes.clone(),
+        }
+    }
+}
+
+pub fn column_type(kind: FieldType) -> ColumnType {
+    match kind {
+        FieldType::Text | FieldType::Date | FieldType::Datetime => ColumnType::Text,
+        FieldType::Integer => ColumnType::BigInt,
+        FieldType::Decimal => ColumnType::Double,
+        FieldType::Boolean => ColumnType::Bool,
+    }
+}
+
+fn with_texts(conn: &mut DbConn, rows: Vec<RegistryRow>) -> QueryResult<Vec<Registry>> {
+    let slugs: Vec<String> = rows.iter().map(|r| r.slug.clone()).collect();
+    let mut provenance = Provenance::load(conn, entity::REGISTRY, &slugs)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut registry = Registry::from_row(row)?;
+        let field_ids: Vec<String> = registry
+            .fields
+            .iter()
+            .map(|f| field_entity_id(registry.slug(), &f.name))
+            .collect();
+        let mut field_texts = load_texts(conn, entity::REGISTRY_FIELD, &field_ids)?;
+        registry.field_texts = registry
+            .fields
+            .iter()
+            .map(|f| {
+                let texts = field_texts
+                    .remove(&field_entity_id(registry.slug(), &f.name))
+                    .unwrap_or_default();
+                (f.name.clone(), texts)
+            })
+            .collect();
+        let (texts, sources) = provenance.take(registry.slug());
+        registry.texts = texts;
+        registry.sources = sources;
+        out.push(registry);
+    }
+    Ok(out)
+}
+
+pub fn list(conn: &mut DbConn, page: &PageRequest) -> QueryResult<Page<Registry>> {
+    let total = registries::table.count().get_result(conn)?;
+    let mut query = registries::table.into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(registries::slug.gt(after.clone()));
+    }
+    let rows = query
+        .order(registries::slug)
+        .limit(i64::from(page.limit) + 1)
+        .select(RegistryRow::as_select())
+        .load(conn)?;
+    let page = Page::from_overfetch(rows, page.limit, total, |r| r.slug.clone());
+    Ok(Page {
+        items: with_texts(conn, page.items)?,
+        next_after: page.next_after,
+        total: page.total,
+    })
+}
+
+/// A registry with texts and sources, for display.
+pub fn find(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Registry>> {
+    let row = find_row(conn, slug)?;
+    Ok(row
+        .map(|r| with_texts(conn, vec![r]))
+        .transpose()?
+        .and_then(|mut v| v.pop()))
+}
+
+/// A registry's row only (item queries need its schema, not its texts).
+pub fn find_row(conn: &mut DbConn, slug: &str) -> QueryResult<Option<RegistryRow>> {
+    registries::table
+        .find(slug)
+        .select(RegistryRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A registry with its schema parsed but no texts.
+pub fn find_schema(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Registry>> {
+    find_row(conn, slug)?.map(Registry::from_row).transpose()
+}
