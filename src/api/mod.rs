@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod dto;
+pub mod items;
 pub mod negotiate;
 pub mod pagination;
 pub mod params;
@@ -66,6 +67,7 @@ fallback to another language is visible; `Content-Language` lists the languages 
         (name = "milestones", description = "Milestones of commitments: status and due dates"),
         (name = "institutions", description = "Lead institutions and other stakeholders"),
         (name = "sources", description = "Where every fact comes from"),
+        (name = "registries", description = "Geoportal registries (datasets): passport, schema and items as JSON, CSV, GeoJSON, NDJSON"),
         (name = "operations", description = "Health and readiness"),
     ),
     // Types named only by query parameters are not collected automatically.

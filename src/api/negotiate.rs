@@ -14,6 +14,8 @@ use crate::models::lang::{Lang, LocalizedText, TextBundle};
 pub enum Format {
     Json,
     Csv,
+    GeoJson,
+    NdJson,
 }
 
 impl Format {
@@ -21,25 +23,67 @@ impl Format {
         match self {
             Format::Json => "application/json",
             Format::Csv => "text/csv; charset=utf-8",
+            Format::GeoJson => "application/geo+json",
+            Format::NdJson => "application/x-ndjson",
         }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Csv => "csv",
+            Format::GeoJson => "geojson",
+            Format::NdJson => "ndjson",
+        }
+    }
+
+    /// Whether an `Accept` media range selects this format.
+    fn matches(self, range: &str) -> bool {
+        matches!(
+            (range, self),
+            ("*/*", _)
+                | ("application/json" | "application/*", Format::Json)
+                | ("text/csv" | "text/*", Format::Csv)
+                | ("application/geo+json", Format::GeoJson)
+                | (
+                    "application/x-ndjson" | "application/jsonl" | "application/ndjson",
+                    Format::NdJson
+                )
+        )
     }
 }
 
-/// Picks the format: a `.csv` extension wins, then `?format=`, then `Accept`, else JSON.
-/// A `?format=` that contradicts the extension is refused rather than guessed.
+/// Formats of the plan's collections.
+pub const TABLE_FORMATS: &[Format] = &[Format::Json, Format::Csv];
+
+/// Picks the format among `offered` (the first is the default): a path extension wins, then
+/// `?format=`, then `Accept`. A `?format=` that contradicts the extension is refused rather than
+/// guessed.
 pub fn format(
     req: &HttpRequest,
     extension: Option<Format>,
     format_param: Option<&str>,
+    offered: &[Format],
 ) -> Result<Format, AppError> {
     let from_param = format_param
-        .map(|f| match f {
-            "json" => Ok(Format::Json),
-            "csv" => Ok(Format::Csv),
-            other => Err(AppError::invalid(
-                "format",
-                format!("{other:?} is not a format: use json or csv"),
-            )),
+        .map(|f| {
+            offered
+                .iter()
+                .copied()
+                .find(|o| o.name() == f)
+                .ok_or_else(|| {
+                    AppError::invalid(
+                        "format",
+                        format!(
+                            "{f:?} is not a format here: use {}",
+                            offered
+                                .iter()
+                                .map(|o| o.name())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    )
+                })
         })
         .transpose()?;
     match (extension, from_param) {
@@ -49,7 +93,7 @@ pub fn format(
         )),
         (Some(ext), _) => Ok(ext),
         (None, Some(param)) => Ok(param),
-        (None, None) => from_accept(req, &[Format::Json, Format::Csv]),
+        (None, None) => from_accept(req, offered),
     }
 }
 
@@ -85,14 +129,7 @@ pub fn from_accept(req: &HttpRequest, offered: &[Format]) -> Result<Format, AppE
         if quality <= 0.0 {
             continue;
         }
-        let matched = offered.iter().copied().find(|f| {
-            matches!(
-                (range.as_str(), f),
-                ("*/*", _)
-                    | ("application/json" | "application/*", Format::Json)
-                    | ("text/csv" | "text/*", Format::Csv)
-            )
-        });
+        let matched = offered.iter().copied().find(|f| f.matches(&range));
         if let Some(format) = matched {
             return Ok(format);
         }

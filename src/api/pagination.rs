@@ -129,3 +129,58 @@ mod tests {
         }
     }
 }
+
+/// A keyset cursor over registry items: the sort values and `seq` of the last item served.
+#[derive(Serialize, Deserialize)]
+struct ItemCursorData {
+    v: u8,
+    after: Vec<serde_json::Value>,
+    seq: i64,
+    f: String,
+}
+
+pub fn encode_item_cursor(after: Vec<serde_json::Value>, seq: i64, fingerprint: &str) -> String {
+    let data = ItemCursorData {
+        v: 1,
+        after,
+        seq,
+        f: fingerprint.to_owned(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
+}
+
+/// The sort values and `seq` to continue after, if the cursor is ours and fits these filters.
+pub fn decode_item_cursor(
+    cursor: &str,
+    fingerprint: &str,
+) -> Result<(Vec<serde_json::Value>, i64), AppError> {
+    let bad = || {
+        AppError::invalid(
+            "cursor",
+            "is not a cursor this API issued; start again without it",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.as_bytes())
+        .map_err(|_| bad())?;
+    let data: ItemCursorData = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if data.v != 1 {
+        return Err(bad());
+    }
+    if data.f != fingerprint {
+        return Err(AppError::invalid(
+            "cursor",
+            "was issued for different filters or sort; repeat them or start again without a cursor",
+        ));
+    }
+    Ok((data.after, data.seq))
+}
+
+/// Fingerprint of an item query from its canonical `name=value` pairs.
+pub fn item_fingerprint(slug: &str, canonical: &[(String, String)]) -> String {
+    let pairs: Vec<(&str, Option<&str>)> = canonical
+        .iter()
+        .map(|(k, v)| (k.as_str(), Some(v.as_str())))
+        .collect();
+    fingerprint(&format!("registries/{slug}/items"), &pairs)
+}

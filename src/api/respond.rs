@@ -26,7 +26,7 @@ pub struct PageMeta {
 
 /// The request's path and query with `cursor` set (other parameters kept in their order). Links
 /// are relative references, resolved against the request URL, so they stay right behind proxies.
-fn url_with_cursor(req: &HttpRequest, cursor: &str) -> String {
+pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(req.query_string()).unwrap_or_default();
     pairs.retain(|(k, _)| k != "cursor");
@@ -35,7 +35,7 @@ fn url_with_cursor(req: &HttpRequest, cursor: &str) -> String {
     format!("{}?{query}", req.path())
 }
 
-fn self_url(req: &HttpRequest) -> String {
+pub fn self_link(req: &HttpRequest) -> String {
     match req.query_string() {
         "" => req.path().to_owned(),
         q => format!("{}?{q}", req.path()),
@@ -57,7 +57,7 @@ pub fn list<T: Serialize + ToSchema + CsvRecord>(
     items: Vec<T>,
     meta: PageMeta,
 ) -> Result<HttpResponse, AppError> {
-    let next = meta.next_cursor.as_deref().map(|c| url_with_cursor(req, c));
+    let next = meta.next_cursor.as_deref().map(|c| next_link(req, c));
     let mut builder = HttpResponse::Ok();
     negotiated(&mut builder, ctx);
     if let Some(next) = &next {
@@ -71,7 +71,7 @@ pub fn list<T: Serialize + ToSchema + CsvRecord>(
             limit: meta.limit,
             next_cursor: meta.next_cursor,
             links: PageLinks {
-                self_link: self_url(req),
+                self_link: self_link(req),
                 next,
             },
             lang: ctx.requested,
@@ -80,6 +80,10 @@ pub fn list<T: Serialize + ToSchema + CsvRecord>(
             let body = csv::write(T::HEADER, items.iter().map(CsvRecord::row))?;
             Ok(builder.content_type(Format::Csv.media_type()).body(body))
         }
+        other => Err(AppError::Internal(format!(
+            "{} is not offered for plan collections",
+            other.name()
+        ))),
     }
 }
 

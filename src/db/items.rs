@@ -126,7 +126,8 @@ pub fn delete_all(conn: &mut DbConn, table: &str) -> QueryResult<usize> {
     diesel::sql_query(format!("DELETE FROM {}", quote(table))).execute(conn)
 }
 
-/// Numbered placeholders for PostgreSQL, `?` for SQLite.
+/// Numbered placeholders (`$n` for PostgreSQL, `?n` for SQLite), so a keyset condition can use a
+/// bound value in several places.
 struct Placeholders {
     backend: Backend,
     next: usize,
@@ -141,7 +142,7 @@ impl Placeholders {
         self.next += 1;
         match self.backend {
             Backend::Postgres => format!("${}", self.next),
-            Backend::Sqlite => "?".to_owned(),
+            Backend::Sqlite => format!("?{}", self.next),
         }
     }
 }

@@ -256,6 +256,38 @@ impl DbConn {
     }
 }
 
+/// A read-only snapshot on a connection: every query until it ends sees the same data, so an
+/// export streamed in many batches is consistent even if an import commits meanwhile. Rolled back
+/// when dropped.
+pub struct ReadSnapshot<C: std::ops::DerefMut<Target = DbConn>> {
+    conn: C,
+}
+
+impl<C: std::ops::DerefMut<Target = DbConn>> ReadSnapshot<C> {
+    pub fn begin(mut conn: C) -> QueryResult<Self> {
+        let begin = match conn.backend() {
+            // Deferred: the snapshot is taken by the first read and kept until the end.
+            Backend::Sqlite => "BEGIN",
+            Backend::Postgres => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        };
+        conn.batch_execute(begin)?;
+        Ok(Self { conn })
+    }
+
+    pub fn conn(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl<C: std::ops::DerefMut<Target = DbConn>> Drop for ReadSnapshot<C> {
+    fn drop(&mut self) {
+        // Nothing was written; ending the transaction only releases the snapshot.
+        if let Err(e) = self.conn.batch_execute("ROLLBACK") {
+            log::warn!("ending a read snapshot failed: {e}");
+        }
+    }
+}
+
 /// Opens a pool and migrates the database (the `migrate` command and SQLite first start).
 pub fn connect_and_migrate(
     url: &DatabaseUrl,

@@ -9,4 +9,5 @@ mod formats;
 mod languages;
 mod openapi;
 mod pagination;
+mod registries;
 mod resources;

@@ -39,12 +39,18 @@ pub async fn index() -> HttpResponse {
             ("milestones", "/api/v1/milestones"),
             ("institutions", "/api/v1/institutions"),
             ("sources", "/api/v1/sources"),
+            ("registries", "/api/v1/registries"),
             ("openapi", "/api/v1/openapi.json"),
             ("docs", "/docs/"),
             ("health", "/healthz"),
             ("ready", "/readyz"),
         ]),
-        formats: vec!["application/json", "text/csv"],
+        formats: vec![
+            "application/json",
+            "text/csv",
+            "application/geo+json",
+            "application/x-ndjson",
+        ],
         languages: Lang::ALL.to_vec(),
     })
 }

@@ -138,7 +138,12 @@ async fn list(
     state: web::Data<AppState>,
     extension: Option<Format>,
 ) -> Result<HttpResponse, AppError> {
-    let format = negotiate::format(&req, extension, params.format.as_deref())?;
+    let format = negotiate::format(
+        &req,
+        extension,
+        params.format.as_deref(),
+        negotiate::TABLE_FORMATS,
+    )?;
     let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
     let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
     params::no_expand_in_csv(&chosen, format)?;

@@ -6,6 +6,7 @@ pub mod index;
 pub mod institutions;
 pub mod milestones;
 pub mod plans;
+pub mod registries;
 pub mod sources;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -27,5 +28,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(institutions::get_institution)
         .service(sources::list_sources)
         .service(sources::list_sources_csv)
-        .service(sources::get_source);
+        .service(sources::get_source)
+        .service(registries::list_registries)
+        .service(registries::list_registries_csv)
+        .service(registries::list_items)
+        .service(registries::list_items_csv)
+        .service(registries::list_items_geojson)
+        .service(registries::list_items_ndjson)
+        .service(registries::get_item)
+        .service(registries::get_registry);
 }

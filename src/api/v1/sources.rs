@@ -53,7 +53,12 @@ async fn list(
     state: web::Data<AppState>,
     extension: Option<Format>,
 ) -> Result<HttpResponse, AppError> {
-    let format = negotiate::format(&req, extension, params.format.as_deref())?;
+    let format = negotiate::format(
+        &req,
+        extension,
+        params.format.as_deref(),
+        negotiate::TABLE_FORMATS,
+    )?;
     let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
     let fingerprint = pagination::fingerprint("sources", &[]);
     let page = PageRequest {

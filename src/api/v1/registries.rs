@@ -1,0 +1,893 @@
+//! `/api/v1/registries`: datasets with their passport and schema, and their items as JSON, CSV,
+//! GeoJSON and NDJSON.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::api::csv::{self, Cell};
+use crate::api::dto::{DateValue, ListBody, RecordLinks, SourceRef, date, source_refs, text_cells};
+use crate::api::items::{CsvOptions, Delimiter, Renderer, position_after, stream_export};
+use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::pagination;
+use crate::api::params::{list_params, record_params};
+use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::{AppState, run};
+use crate::db::items::{self, Select};
+use crate::error::AppError;
+use crate::models::PageRequest;
+use crate::models::lang::{Lang, LocalizedText};
+use crate::models::registries::geometry::GeometryKind;
+use crate::models::registries::query::{self, Operator};
+use crate::models::registries::schema::FieldType;
+use crate::models::registries::{self, Registry};
+use crate::models::vocab::{UpdateFrequency, parse_stored};
+
+/// Formats of registry items.
+const ITEM_FORMATS: &[Format] = &[Format::Json, Format::Csv, Format::GeoJson, Format::NdJson];
+/// Filtered totals are counted up to this many items unless `count=exact`.
+pub const COUNT_CAP: i64 = 1000;
+
+/// How often a registry is updated, in both vocabularies.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FrequencyDto {
+    #[schema(example = "annual")]
+    pub code: UpdateFrequency,
+    /// Resolution 835 wording.
+    #[schema(example = "Щороку")]
+    pub label_835: &'static str,
+    /// EU frequency authority code (DCAT-AP `dct:accrualPeriodicity`).
+    #[schema(example = "ANNUAL")]
+    pub eu_code: &'static str,
+}
+
+/// A field of a registry's item schema.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FieldDto {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: FieldType,
+    pub required: bool,
+    pub unit: Option<String>,
+    pub allowed_values: Option<Vec<String>>,
+    pub label: Option<LocalizedText>,
+    pub description: Option<LocalizedText>,
+    /// Filter operators for this field (`field__op=value`).
+    pub operators: Vec<&'static str>,
+}
+
+/// A registry: the dataset passport (resolution 835, mapped to DCAT-AP) and its item schema.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RegistryDto {
+    #[schema(example = "territorial-units")]
+    pub slug: String,
+    /// True when the items are generated sample data, not real records.
+    pub sample: bool,
+    /// Says in plain words that the data is sample data (null for real data).
+    pub sample_note: Option<LocalizedText>,
+    pub title: Option<LocalizedText>,
+    pub description: Option<LocalizedText>,
+    /// Keywords in the served language, `; `-separated in the source.
+    pub keywords: Vec<String>,
+    pub keywords_lang: Option<Lang>,
+    pub purpose: Option<LocalizedText>,
+    pub attribution: Option<LocalizedText>,
+    /// SPDX licence id.
+    pub license: Option<String>,
+    pub license_url: Option<String>,
+    pub publisher_id: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    pub update_frequency: Option<FrequencyDto>,
+    /// Languages of the item values (ISO 639-1).
+    pub languages: Vec<String>,
+    pub issued: Option<DateValue>,
+    pub modified: Option<DateValue>,
+    /// KATOTTG code of the area covered.
+    pub spatial: Option<String>,
+    pub related_commitment_id: Option<String>,
+    pub geometry: GeometryKind,
+    pub id_field: String,
+    pub fields: Vec<FieldDto>,
+    pub item_count: i64,
+    /// When the current items were imported (RFC 3339 UTC).
+    pub imported_at: Option<String>,
+    pub sources: Vec<SourceRef>,
+    pub links: RecordLinks,
+}
+
+impl RegistryDto {
+    fn new(r: &Registry, ctx: &LangContext) -> Self {
+        let slug = r.slug();
+        let keywords = ctx.pick(&r.texts, "keywords");
+        let items = format!("/api/v1/registries/{slug}/items");
+        let mut related = BTreeMap::from([
+            ("items", items.clone()),
+            ("csv", format!("{items}.csv")),
+            ("ndjson", format!("{items}.ndjson")),
+        ]);
+        if r.geometry != GeometryKind::None {
+            related.insert("geojson", format!("{items}.geojson"));
+        }
+        RegistryDto {
+            slug: slug.to_owned(),
+            sample: r.row.sample,
+            sample_note: ctx.pick(&r.texts, "sample_note"),
+            title: ctx.pick(&r.texts, "title"),
+            description: ctx.pick(&r.texts, "description"),
+            keywords: keywords
+                .as_ref()
+                .map(|k| k.value.split("; ").map(str::to_owned).collect())
+                .unwrap_or_default(),
+            keywords_lang: keywords.map(|k| k.lang),
+            purpose: ctx.pick(&r.texts, "purpose"),
+            attribution: ctx.pick(&r.texts, "attribution"),
+            license: r.row.license.clone(),
+            license_url: r.row.license_url.clone(),
+            publisher_id: r.row.publisher_id.clone(),
+            contact_name: r.row.contact_name.clone(),
+            contact_email: r.row.contact_email.clone(),
+            update_frequency: parse_stored::<UpdateFrequency>(r.row.update_frequency.as_deref())
+                .map(|f| FrequencyDto {
+                    code: f,
+                    label_835: f.label_835(),
+                    eu_code: f.eu_code(),
+                }),
+            languages: r
+                .row
+                .languages
+                .split(',')
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            issued: date(r.row.issued.as_deref()),
+            modified: date(r.row.modified.as_deref()),
+            spatial: r.row.spatial.clone(),
+            related_commitment_id: r.row.related_commitment_id.clone(),
+            geometry: r.geometry,
+            id_field: r.row.id_field.clone(),
+            fields: r
+                .fields
+                .iter()
+                .map(|f| {
+                    let texts = r.field_texts.get(&f.name).cloned().unwrap_or_default();
+                    FieldDto {
+                        name: f.name.clone(),
+                        kind: f.kind,
+                        required: f.required,
+                        unit: f.unit.clone(),
+                        allowed_values: f.allowed_values.clone(),
+                        label: ctx.pick(&texts, "label"),
+                        description: ctx.pick(&texts, "description"),
+                        operators: Operator::names_for(f.kind),
+                    }
+                })
+                .collect(),
+            item_count: r.row.item_count,
+            imported_at: r.row.imported_at.clone(),
+            sources: source_refs(&r.sources),
+            links: RecordLinks {
+                self_link: format!("/api/v1/registries/{slug}"),
+                related,
+            },
+        }
+    }
+}
+
+impl CsvRecord for RegistryDto {
+    const HEADER: &'static [&'static str] = &[
+        "slug",
+        "title",
+        "title_lang",
+        "sample",
+        "item_count",
+        "geometry",
+        "update_frequency",
+        "license",
+        "publisher_id",
+        "related_commitment_id",
+        "spatial",
+        "issued",
+        "modified",
+        "source_ids",
+    ];
+
+    fn row(&self) -> Vec<Cell> {
+        let [title, title_lang] = text_cells(&self.title);
+        vec![
+            Cell::text(&self.slug),
+            title,
+            title_lang,
+            Cell::text(if self.sample { "true" } else { "false" }),
+            Cell::number(self.item_count),
+            Cell::text(self.geometry.as_str()),
+            Cell::opt_text(self.update_frequency.as_ref().map(|f| f.code.as_str())),
+            Cell::opt_text(self.license.as_deref()),
+            Cell::opt_text(self.publisher_id.as_deref()),
+            Cell::opt_text(self.related_commitment_id.as_deref()),
+            Cell::opt_text(self.spatial.as_deref()),
+            Cell::opt_text(self.issued.as_ref().map(|d| d.value.as_str())),
+            Cell::opt_text(self.modified.as_ref().map(|d| d.value.as_str())),
+            Cell::text(csv::join(self.sources.iter().map(|s| s.id.as_str()))),
+        ]
+    }
+}
+
+list_params! {
+    pub struct ListRegistriesParams {}
+}
+
+record_params! {
+    pub struct GetRegistryParams {}
+}
+
+async fn list(
+    req: HttpRequest,
+    params: ListRegistriesParams,
+    state: web::Data<AppState>,
+    extension: Option<Format>,
+) -> Result<HttpResponse, AppError> {
+    let format = negotiate::format(
+        &req,
+        extension,
+        params.format.as_deref(),
+        negotiate::TABLE_FORMATS,
+    )?;
+    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
+    let fingerprint = pagination::fingerprint("registries", &[]);
+    let page = PageRequest {
+        after: params
+            .cursor
+            .as_deref()
+            .map(|c| pagination::decode(c, &fingerprint))
+            .transpose()?,
+        limit: pagination::page_size(format, params.limit.as_deref())?,
+    };
+    let limit = page.limit;
+    let found = run(&state, move |conn| registries::list(conn, &page)).await?;
+    let items = found
+        .items
+        .iter()
+        .map(|r| RegistryDto::new(r, &ctx))
+        .collect();
+    let meta = PageMeta {
+        total: found.total,
+        limit,
+        next_cursor: found
+            .next_after
+            .map(|after| pagination::encode(&after, &fingerprint)),
+    };
+    respond::list(&req, format, &ctx, items, meta)
+}
+
+/// List registries.
+///
+/// Every registry with its passport (resolution 835 fields mapped to DCAT-AP), item schema and
+/// links to its items in each format. Sample registries say so (`sample`, `sample_note`).
+#[utoipa::path(
+    tag = "registries",
+    params(ListRegistriesParams),
+    responses(
+        (status = 200, description = "A page of registries",
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows")),
+            content((ListBody<RegistryDto> = "application/json"), (String = "text/csv"))),
+    )
+)]
+#[get("/registries")]
+pub async fn list_registries(
+    req: HttpRequest,
+    params: web::Query<ListRegistriesParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    list(req, params.into_inner(), state, None).await
+}
+
+/// List registries as CSV.
+///
+/// Columns in this fixed order: `slug, title, title_lang, sample, item_count, geometry,
+/// update_frequency, license, publisher_id, related_commitment_id, spatial, issued, modified,
+/// source_ids`.
+#[utoipa::path(
+    tag = "registries",
+    params(ListRegistriesParams),
+    responses((status = 200, description = "Registries as CSV", body = String, content_type = "text/csv")),
+)]
+#[get("/registries.csv")]
+pub async fn list_registries_csv(
+    req: HttpRequest,
+    params: web::Query<ListRegistriesParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    list(req, params.into_inner(), state, Some(Format::Csv)).await
+}
+
+fn sample_headers(builder: &mut HttpResponseBuilder, registry: &Registry) {
+    if registry.row.sample {
+        builder.insert_header((
+            "X-Sample-Data",
+            "true; generated sample data, not real records",
+        ));
+    }
+}
+
+/// Get one registry: passport, schema and links.
+#[utoipa::path(
+    tag = "registries",
+    params(
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
+        GetRegistryParams,
+    ),
+    responses(
+        (status = 200, description = "The registry", body = RegistryDto,
+            headers(("X-Sample-Data" = String, description = "Present when the items are generated sample data"))),
+    )
+)]
+#[get("/registries/{slug}")]
+pub async fn get_registry(
+    req: HttpRequest,
+    path: web::Path<String>,
+    params: web::Query<GetRegistryParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    negotiate::from_accept(&req, &[Format::Json])?;
+    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
+    let slug = path.into_inner();
+    let lookup = slug.clone();
+    let found = run(&state, move |conn| registries::find(conn, &lookup)).await?;
+    let registry = found.ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
+    let mut response = respond::record(&ctx, &RegistryDto::new(&registry, &ctx));
+    if registry.row.sample {
+        response.headers_mut().insert(
+            header::HeaderName::from_static("x-sample-data"),
+            header::HeaderValue::from_static("true; generated sample data, not real records"),
+        );
+    }
+    Ok(response)
+}
+
+/// Parameters of item requests that are not filters. Everything else in the query string is a
+/// filter on a schema field (`field=value`, `field__op=value`) or refused.
+#[derive(Debug, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)] // Documentation of the parameters parsed by `ItemParams::parse`.
+pub struct ItemQueryParams {
+    /// Page size, 1 to 1000. JSON pages default to 100; CSV, GeoJSON and NDJSON without `limit`
+    /// are complete exports streamed in batches (never truncated).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
+    limit: Option<String>,
+    /// Opaque cursor from the previous page (`next_cursor` or `Link: rel="next"`), bound to the
+    /// filters and sort it was issued for.
+    cursor: Option<String>,
+    /// Sort by schema fields, comma-separated, `-` for descending (`sort=-year,name`); nulls last;
+    /// ties in import order. Default: import order.
+    #[param(example = "-year,name")]
+    sort: Option<String>,
+    /// Only these fields (comma-separated; the id field is always included).
+    #[param(example = "name,year")]
+    fields: Option<String>,
+    /// Full-text search over the text fields: every word must occur (case-insensitive, Cyrillic
+    /// aware, apostrophes unified).
+    #[param(example = "кам'янецька")]
+    q: Option<String>,
+    /// Items whose bounding box intersects `minLon,minLat,maxLon,maxLat` (WGS84).
+    #[param(example = "26.95,49.40,27.00,49.44")]
+    bbox: Option<String>,
+    /// `exact` counts every match; by default a filtered total is counted up to 1000 and
+    /// `total_exact` says whether it is exact.
+    #[param(value_type = Option<String>, example = "exact")]
+    count: Option<String>,
+    /// Language of CSV labels (`header=labels`) and of the sample notice: uk, en or es.
+    #[param(value_type = Option<Lang>)]
+    lang: Option<String>,
+    /// `json`, `csv`, `geojson` or `ndjson` (overrides `Accept`; not needed with an extension).
+    format: Option<String>,
+    /// CSV: start with a UTF-8 byte-order mark so Excel detects UTF-8 (`true`/`false`, default false).
+    #[param(value_type = Option<bool>)]
+    bom: Option<String>,
+    /// CSV column separator: `comma` (default), `semicolon` (Excel in comma-decimal locales) or `tab`.
+    #[param(example = "semicolon")]
+    delimiter: Option<String>,
+    /// CSV header row: `names` (field names, default) or `labels` (field labels in `lang`).
+    #[param(example = "labels")]
+    header: Option<String>,
+    /// CSV/GeoJSON/NDJSON: `true` sends `Content-Disposition: attachment` with a file name of
+    /// the registry slug and today's date.
+    #[param(value_type = Option<bool>)]
+    download: Option<String>,
+    /// CSV: text cells starting with `=`, `+`, `-`, `@`, tab or carriage return get a leading
+    /// `'` so spreadsheets show them instead of running them (default `true`; `false` keeps
+    /// them as stored).
+    #[param(value_type = Option<bool>)]
+    neutralise_formulas: Option<String>,
+}
+
+const CONTROL_PARAMS: [&str; 11] = [
+    "limit",
+    "cursor",
+    "count",
+    "lang",
+    "format",
+    "bom",
+    "delimiter",
+    "header",
+    "download",
+    "neutralise_formulas",
+    "expand",
+];
+
+/// Parsed control parameters; the rest of the query string is the item query.
+struct ItemParams {
+    control: BTreeMap<String, String>,
+    query_pairs: Vec<(String, String)>,
+}
+
+impl ItemParams {
+    fn parse(query_string: &str) -> Result<Self, AppError> {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query_string).map_err(|e| AppError::InvalidParameter {
+                parameter: None,
+                detail: format!("malformed query string: {e}"),
+            })?;
+        let mut control = BTreeMap::new();
+        let mut query_pairs = Vec::new();
+        for (key, value) in pairs {
+            if key == "expand" {
+                return Err(AppError::invalid("expand", "items have nothing to expand"));
+            }
+            if CONTROL_PARAMS.contains(&key.as_str()) {
+                if control.insert(key.clone(), value).is_some() {
+                    return Err(AppError::invalid(key, "is given more than once"));
+                }
+            } else {
+                query_pairs.push((key, value));
+            }
+        }
+        Ok(ItemParams {
+            control,
+            query_pairs,
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.control.get(name).map(String::as_str)
+    }
+
+    fn flag(&self, name: &str, default: bool) -> Result<bool, AppError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some("true") => Ok(true),
+            Some("false") => Ok(false),
+            Some(other) => Err(AppError::invalid(
+                name,
+                format!("{other:?} is not true or false"),
+            )),
+        }
+    }
+
+    fn csv_options(&self, format: Format) -> Result<CsvOptions, AppError> {
+        let options = CsvOptions {
+            bom: self.flag("bom", false)?,
+            delimiter: match self.get("delimiter") {
+                None => Delimiter::Comma,
+                Some(d) => Delimiter::parse(d).ok_or_else(|| {
+                    AppError::invalid("delimiter", format!("{d:?} is not comma, semicolon or tab"))
+                })?,
+            },
+            labels: match self.get("header") {
+                None | Some("names") => false,
+                Some("labels") => true,
+                Some(other) => {
+                    return Err(AppError::invalid(
+                        "header",
+                        format!("{other:?} is not names or labels"),
+                    ));
+                }
+            },
+            neutralise_formulas: self.flag("neutralise_formulas", true)?,
+        };
+        if format != Format::Csv {
+            for name in ["bom", "delimiter", "header", "neutralise_formulas"] {
+                if self.get(name).is_some() {
+                    return Err(AppError::invalid(name, "applies to CSV only"));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn query_error(e: query::QueryError) -> AppError {
+    AppError::invalid(e.parameter, e.detail)
+}
+
+async fn load_registry(state: &AppState, slug: String) -> Result<Registry, AppError> {
+    let lookup = slug.clone();
+    run(state, move |conn| registries::find(conn, &lookup))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))
+}
+
+async fn items(
+    req: HttpRequest,
+    slug: String,
+    state: web::Data<AppState>,
+    extension: Option<Format>,
+) -> Result<HttpResponse, AppError> {
+    let params = ItemParams::parse(req.query_string())?;
+    let format = negotiate::format(&req, extension, params.get("format"), ITEM_FORMATS)?;
+    let lang = negotiate::language(&req, params.get("lang"))?;
+    let csv_options = params.csv_options(format)?;
+    let download = params.flag("download", false)?;
+    if download && format == Format::Json {
+        return Err(AppError::invalid(
+            "download",
+            "applies to CSV, GeoJSON and NDJSON",
+        ));
+    }
+    let exact_count = match params.get("count") {
+        None => false,
+        Some("exact") => true,
+        Some(other) => {
+            return Err(AppError::invalid(
+                "count",
+                format!("{other:?} is not exact"),
+            ));
+        }
+    };
+    let registry = Arc::new(load_registry(&state, slug).await?);
+    if format == Format::GeoJson && registry.geometry == GeometryKind::None {
+        return Err(AppError::NotAcceptable(format!(
+            "registry {:?} has no geometry: no GeoJSON; use JSON, CSV or NDJSON",
+            registry.slug()
+        )));
+    }
+    let parsed = query::parse(&registry, &params.query_pairs).map_err(query_error)?;
+    let fingerprint = pagination::item_fingerprint(registry.slug(), &parsed.canonical);
+    let after = match params.get("cursor") {
+        None => None,
+        Some(cursor) => {
+            let (values, seq) = pagination::decode_item_cursor(cursor, &fingerprint)?;
+            let typed = query::sort_values_from_cursor(&registry, &parsed.sort, &values)
+                .ok_or_else(|| {
+                    AppError::invalid("cursor", "does not fit this sort; start again without it")
+                })?;
+            Some((typed, seq))
+        }
+    };
+    let limit = match (format, params.get("limit")) {
+        (Format::Json, raw) => Some(pagination::limit(raw)?),
+        (_, None) => None,
+        (_, raw) => Some(pagination::limit(raw)?),
+    };
+    let select = Select {
+        conditions: parsed.conditions.clone(),
+        sort: parsed.sort.clone(),
+        after,
+        limit: None,
+    };
+    let renderer = Renderer {
+        registry: registry.clone(),
+        format,
+        fields: parsed.fields.clone(),
+        csv: csv_options,
+        lang,
+    };
+    let mut builder = HttpResponse::Ok();
+    builder
+        .content_type(format.media_type())
+        .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
+    sample_headers(&mut builder, &registry);
+    if download {
+        let extension = match format {
+            Format::GeoJson => "geojson",
+            Format::NdJson => "ndjson",
+            _ => "csv",
+        };
+        builder.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-{}.{extension}\"",
+                registry.slug(),
+                chrono::Utc::now().format("%Y-%m-%d")
+            ),
+        ));
+    }
+
+    let Some(limit) = limit else {
+        // A complete export: take a connection first (so an outage is a 503, not a broken
+        // stream), then stream from a blocking thread through a small bounded channel.
+        let pool = state.pool.clone();
+        let conn = web::block(move || pool.get()).await??;
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        actix_web::rt::task::spawn_blocking(move || stream_export(conn, renderer, select, tx));
+        let body = futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        });
+        return Ok(builder.streaming(body));
+    };
+
+    // One page.
+    let count_conditions = select.conditions.clone();
+    let no_conditions = count_conditions.is_empty();
+    let table = registry.row.table_name.clone();
+    let page_select = Select {
+        limit: Some(i64::from(limit) + 1),
+        ..select
+    };
+    let stored_count = registry.row.item_count;
+    let (mut rows, total, total_exact) = run(&state, move |conn| {
+        let rows = items::select(conn, &table, &page_select)?;
+        let (total, exact) = if no_conditions {
+            (stored_count, true)
+        } else if exact_count {
+            (items::count(conn, &table, &count_conditions, None)?, true)
+        } else {
+            let n = items::count(conn, &table, &count_conditions, Some(COUNT_CAP + 1))?;
+            (n.min(COUNT_CAP), n <= COUNT_CAP)
+        };
+        Ok((rows, total, exact))
+    })
+    .await?;
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if has_more {
+        rows.last().map(|last| {
+            let (values, seq) = position_after(
+                last,
+                &Select {
+                    sort: parsed.sort.clone(),
+                    ..Select::default()
+                },
+            );
+            pagination::encode_item_cursor(values, seq, &fingerprint)
+        })
+    } else {
+        None
+    };
+    let next = next_cursor.as_deref().map(|c| respond::next_link(&req, c));
+    if let Some(next) = &next {
+        builder.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
+    }
+    if total_exact {
+        builder.insert_header(("X-Total-Count", total.to_string()));
+    }
+    let body = match format {
+        Format::Json => {
+            let mut out = String::with_capacity(rows.len() * 300 + 512);
+            out.push_str("{\"registry\":");
+            out.push_str(&serde_json::to_string(registry.slug()).unwrap_or_default());
+            out.push_str(&format!(",\"sample\":{}", registry.row.sample));
+            if registry.row.sample {
+                let note = LangContext::new(lang).pick(&registry.texts, "sample_note");
+                out.push_str(",\"sample_note\":");
+                out.push_str(&serde_json::to_string(&note).unwrap_or_else(|_| "null".into()));
+            }
+            out.push_str(",\"items\":[");
+            out.push_str(std::str::from_utf8(&renderer.rows(&rows, true)).unwrap_or_default());
+            out.push_str(&format!(
+                "],\"total\":{total},\"total_exact\":{total_exact},\"limit\":{limit},\"next_cursor\":{},\"links\":{{\"self\":{},\"next\":{}}}}}",
+                serde_json::to_string(&next_cursor).unwrap_or_default(),
+                serde_json::to_string(&respond::self_link(&req)).unwrap_or_default(),
+                serde_json::to_string(&next).unwrap_or_default(),
+            ));
+            out.into_bytes()
+        }
+        _ => {
+            let mut out = renderer.prologue();
+            out.extend(renderer.rows(&rows, true));
+            out.extend(renderer.epilogue(next.as_deref()));
+            out
+        }
+    };
+    Ok(builder.body(body))
+}
+
+/// A page of registry items (JSON), each `{id, properties, geometry}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemPage {
+    pub registry: String,
+    /// True for generated sample data (then `sample_note` says so in words).
+    pub sample: bool,
+    pub sample_note: Option<LocalizedText>,
+    pub items: Vec<ItemDto>,
+    /// Matching items: exact when `total_exact`, otherwise at least this many.
+    pub total: i64,
+    pub total_exact: bool,
+    pub limit: u32,
+    pub next_cursor: Option<String>,
+    pub links: crate::api::dto::PageLinks,
+}
+
+/// One registry item.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemDto {
+    /// The value of the registry's id field.
+    pub id: String,
+    /// Field values by name, typed as the schema says.
+    #[schema(value_type = Object)]
+    pub properties: serde_json::Value,
+    /// RFC 7946 geometry (WGS84), or null.
+    #[schema(value_type = Option<Object>)]
+    pub geometry: Option<serde_json::Value>,
+}
+
+const ITEMS_DESCRIPTION: &str = "Filters: any schema field as `field=value` or `field__op=value` with \
+`op` one of `eq, ne, gt, gte, lt, lte, in, contains, startswith, isnull`; values are parsed by the \
+field's type (see the registry's `fields[].operators`); `in` takes comma-separated values; \
+`contains`/`startswith` are case-sensitive; `isnull` takes true/false; `ne` excludes nulls. Unknown \
+fields, operators that do not fit the type and unparsable values are refused with 400 naming the \
+parameter.";
+
+/// List a registry's items.
+///
+/// JSON pages, or the same items as CSV, GeoJSON or NDJSON (`.csv`/`.geojson`/`.ndjson`,
+/// `?format=`, or `Accept`). Keyset pages for every sort order. Sample registries say so in the
+/// body (`sample`, `sample_note`) and in `X-Sample-Data`.
+#[utoipa::path(
+    tag = "registries",
+    description = ITEMS_DESCRIPTION,
+    params(
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
+        ItemQueryParams,
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode,
+            description = "Field filters: `field=value`, `field__op=value` (see the operation description)"),
+    ),
+    responses(
+        (status = 200, description = "A page of items, or a complete export",
+            headers(
+                ("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"),
+                ("X-Total-Count" = i64, description = "Matching items, when counted exactly"),
+                ("X-Sample-Data" = String, description = "Present when the items are generated sample data"),
+                ("Content-Disposition" = String, description = "With `download=true`"),
+            ),
+            content(
+                (ItemPage = "application/json"),
+                (String = "text/csv"),
+                (String = "application/geo+json"),
+                (String = "application/x-ndjson"),
+            )
+        ),
+    )
+)]
+#[get("/registries/{slug}/items")]
+pub async fn list_items(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    items(req, path.into_inner(), state, None).await
+}
+
+/// A registry's items as CSV.
+///
+/// RFC 4180, UTF-8, CRLF. Columns: the schema fields in order (or `fields=`), then `lon`, `lat`
+/// (the point, or the centroid) and `wkt` for registries with geometry. Options: `bom`,
+/// `delimiter`, `header`, `download`, `neutralise_formulas`. Without `limit` the whole registry is
+/// streamed.
+#[utoipa::path(
+    tag = "registries",
+    description = ITEMS_DESCRIPTION,
+    params(
+        ("slug" = String, Path, description = "Registry slug"),
+        ItemQueryParams,
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+    ),
+    responses((status = 200, description = "Items as CSV", body = String, content_type = "text/csv")),
+)]
+#[get("/registries/{slug}/items.csv")]
+pub async fn list_items_csv(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    items(req, path.into_inner(), state, Some(Format::Csv)).await
+}
+
+/// A registry's items as an RFC 7946 GeoJSON FeatureCollection.
+///
+/// Registries without geometry answer 406. Without `limit` the whole registry is streamed.
+#[utoipa::path(
+    tag = "registries",
+    description = ITEMS_DESCRIPTION,
+    params(
+        ("slug" = String, Path, description = "Registry slug"),
+        ItemQueryParams,
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+    ),
+    responses((status = 200, description = "Items as GeoJSON", body = String, content_type = "application/geo+json")),
+)]
+#[get("/registries/{slug}/items.geojson")]
+pub async fn list_items_geojson(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    items(req, path.into_inner(), state, Some(Format::GeoJson)).await
+}
+
+/// A registry's items as newline-delimited JSON, one item per line.
+#[utoipa::path(
+    tag = "registries",
+    description = ITEMS_DESCRIPTION,
+    params(
+        ("slug" = String, Path, description = "Registry slug"),
+        ItemQueryParams,
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+    ),
+    responses((status = 200, description = "Items as NDJSON", body = String, content_type = "application/x-ndjson")),
+)]
+#[get("/registries/{slug}/items.ndjson")]
+pub async fn list_items_ndjson(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    items(req, path.into_inner(), state, Some(Format::NdJson)).await
+}
+
+record_params! {
+    pub struct GetItemParams {}
+}
+
+/// Get one item by its id.
+#[utoipa::path(
+    tag = "registries",
+    params(
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
+        ("item_id" = String, Path, description = "Value of the registry's id field", example = "UA68040470010096613"),
+        GetItemParams,
+    ),
+    responses(
+        (status = 200, description = "The item", body = ItemDto,
+            headers(("X-Sample-Data" = String, description = "Present when the item is generated sample data"))),
+    )
+)]
+#[get("/registries/{slug}/items/{item_id}")]
+pub async fn get_item(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    params: web::Query<GetItemParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    negotiate::from_accept(&req, &[Format::Json])?;
+    let lang = negotiate::language(&req, params.lang.as_deref())?;
+    let (slug, item_id) = path.into_inner();
+    let lookup = slug.clone();
+    let registry = run(&state, move |conn| registries::find_schema(conn, &lookup))
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
+    let table = registry.row.table_name.clone();
+    let lookup = item_id.clone();
+    let rows = run(&state, move |conn| {
+        items::select(
+            conn,
+            &table,
+            &Select {
+                conditions: vec![items::Condition::ItemId(lookup)],
+                limit: Some(1),
+                ..Select::default()
+            },
+        )
+    })
+    .await?;
+    let row = rows
+        .first()
+        .ok_or_else(|| AppError::NotFound(format!("registry {slug:?} has no item {item_id:?}")))?;
+    let renderer = Renderer {
+        registry: Arc::new(registry),
+        format: Format::Json,
+        fields: None,
+        csv: CsvOptions::default(),
+        lang,
+    };
+    let mut out = String::new();
+    renderer.item_json(row, &mut out);
+    let mut builder = HttpResponse::Ok();
+    builder.content_type("application/json");
+    sample_headers(&mut builder, &renderer.registry);
+    Ok(builder.body(out))
+}
