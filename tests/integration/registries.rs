@@ -45,6 +45,9 @@ async fn walk(app: &TestApp, first: &str) -> Vec<String> {
     ids
 }
 
+/// Which items a filter should select, computed in the test.
+type Predicate = Box<dyn Fn(&Value) -> bool>;
+
 fn prop<'a>(item: &'a Value, field: &str) -> &'a Value {
     &item["properties"][field]
 }
@@ -115,7 +118,7 @@ both_backends!(every_operator_matches_a_computed_expectation, |app| {
     let year = |i: &Value| prop(i, "year_built").as_i64();
     let area = |i: &Value| prop(i, "total_area_m2").as_f64();
     let material = |i: &Value| prop(i, "wall_material").as_str().map(str::to_owned);
-    let cases: Vec<(String, Box<dyn Fn(&Value) -> bool>)> = vec![
+    let cases: Vec<(String, Predicate)> = vec![
         (
             "year_built=1974".into(),
             Box::new(move |i| year(i) == Some(1974)),
