@@ -36,6 +36,9 @@ pub enum Command {
     LoadFixtures(LoadFixturesArgs),
     /// Replace a registry's items with a CSV or GeoJSON file (all or nothing) and exit.
     Import(ImportArgs),
+    /// Create or update a registry from its `registry.toml` (passport and schema) and exit; its
+    /// items table is rebuilt, empty, when the schema changed.
+    DefineRegistry(DefineRegistryArgs),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,
     /// Ask a running server's /readyz; exit 0 when ready (container health checks, no curl needed).
@@ -67,6 +70,14 @@ pub struct LoadFixturesArgs {
     /// binary.
     #[arg(long, env = "FIXTURES_DIR")]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DefineRegistryArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Path of the registry.toml (format: fixtures/registries/FORMAT.md).
+    pub definition: PathBuf,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -149,6 +160,22 @@ pub fn load(args: &LoadFixturesArgs) -> Result<(), CliError> {
         "fixtures loaded: {}",
         serde_json::to_string(&summary).unwrap_or_default()
     );
+    Ok(())
+}
+
+pub fn define_registry(args: &DefineRegistryArgs) -> Result<(), CliError> {
+    let text = std::fs::read_to_string(&args.definition)?;
+    let definition = registries::definition::parse(&args.definition.display().to_string(), &text)
+        .map_err(|problems| fixtures::FixtureError { problems })?;
+    let url = DatabaseUrl::parse(&args.database.database_url)?;
+    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let mut conn = pool.get().map_err(db::DbSetupError::from)?;
+    conn.write_transaction(|conn| {
+        definition
+            .store(conn)
+            .map_err(|problems| fixtures::FixtureError { problems })
+    })?;
+    log::info!("registry {} defined", definition.slug());
     Ok(())
 }
 

@@ -504,11 +504,96 @@ fn query_error(e: query::QueryError) -> AppError {
     AppError::invalid(e.parameter, e.detail)
 }
 
-async fn load_registry(state: &AppState, slug: String) -> Result<Registry, AppError> {
-    let lookup = slug.clone();
-    run(state, move |conn| registries::find(conn, &lookup))
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))
+/// What the items handler learns from the database before answering.
+struct Prepared {
+    registry: Registry,
+    parsed: query::ItemQuery,
+    select: Select,
+    /// For a page: its rows (one extra when more follow), total and whether it is exact.
+    page: Option<(Vec<items::ItemRow>, i64, bool)>,
+}
+
+/// Everything about an items request that needs no database.
+struct ItemRequest {
+    slug: String,
+    format: Format,
+    lang: Lang,
+    csv: CsvOptions,
+    download: bool,
+    exact_count: bool,
+    /// `None`: a complete export.
+    limit: Option<u32>,
+    cursor: Option<String>,
+    pairs: Vec<(String, String)>,
+}
+
+/// Loads the registry, parses the query against its schema and, for a page, reads it — all on one
+/// pooled connection in one blocking step. The connection is handed back for a streamed export.
+fn prepare(conn: &mut crate::db::DbConn, request: &ItemRequest) -> Result<Prepared, AppError> {
+    let schema_only = registries::find_schema(conn, &request.slug)?
+        .ok_or_else(|| AppError::NotFound(format!("no registry {:?}", request.slug)))?;
+    // Texts are needed only for the sample notice of JSON pages and for CSV labels.
+    let needs_texts =
+        (schema_only.row.sample && request.format == Format::Json) || request.csv.labels;
+    let registry = if needs_texts {
+        registries::find(conn, &request.slug)?.unwrap_or(schema_only)
+    } else {
+        schema_only
+    };
+    if request.format == Format::GeoJson && registry.geometry == GeometryKind::None {
+        return Err(AppError::NotAcceptable(format!(
+            "registry {:?} has no geometry: no GeoJSON; use JSON, CSV or NDJSON",
+            registry.slug()
+        )));
+    }
+    let parsed = query::parse(&registry, &request.pairs).map_err(query_error)?;
+    let after = match &request.cursor {
+        None => None,
+        Some(cursor) => {
+            let fingerprint = pagination::item_fingerprint(registry.slug(), &parsed.canonical);
+            let (values, seq) = pagination::decode_item_cursor(cursor, &fingerprint)?;
+            let typed = query::sort_values_from_cursor(&registry, &parsed.sort, &values)
+                .ok_or_else(|| {
+                    AppError::invalid("cursor", "does not fit this sort; start again without it")
+                })?;
+            Some((typed, seq))
+        }
+    };
+    let select = Select {
+        conditions: parsed.conditions.clone(),
+        sort: parsed.sort.clone(),
+        after,
+        limit: None,
+    };
+    let page = match request.limit {
+        None => None,
+        Some(limit) => {
+            let table = &registry.row.table_name;
+            let rows = items::select(
+                conn,
+                table,
+                &Select {
+                    limit: Some(i64::from(limit) + 1),
+                    ..select.clone()
+                },
+            )?;
+            let (total, exact) = if select.conditions.is_empty() {
+                (registry.row.item_count, true)
+            } else if request.exact_count {
+                (items::count(conn, table, &select.conditions, None)?, true)
+            } else {
+                let n = items::count(conn, table, &select.conditions, Some(COUNT_CAP + 1))?;
+                (n.min(COUNT_CAP), n <= COUNT_CAP)
+            };
+            Some((rows, total, exact))
+        }
+    };
+    Ok(Prepared {
+        registry,
+        parsed,
+        select,
+        page,
+    })
 }
 
 async fn items(
@@ -519,8 +604,6 @@ async fn items(
 ) -> Result<HttpResponse, AppError> {
     let params = ItemParams::parse(req.query_string())?;
     let format = negotiate::format(&req, extension, params.get("format"), ITEM_FORMATS)?;
-    let lang = negotiate::language(&req, params.get("lang"))?;
-    let csv_options = params.csv_options(format)?;
     let download = params.flag("download", false)?;
     if download && format == Format::Json {
         return Err(AppError::invalid(
@@ -528,60 +611,57 @@ async fn items(
             "applies to CSV, GeoJSON and NDJSON",
         ));
     }
-    let exact_count = match params.get("count") {
-        None => false,
-        Some("exact") => true,
-        Some(other) => {
-            return Err(AppError::invalid(
-                "count",
-                format!("{other:?} is not exact"),
-            ));
-        }
+    let request = ItemRequest {
+        slug,
+        format,
+        lang: negotiate::language(&req, params.get("lang"))?,
+        csv: params.csv_options(format)?,
+        download,
+        exact_count: match params.get("count") {
+            None => false,
+            Some("exact") => true,
+            Some(other) => {
+                return Err(AppError::invalid(
+                    "count",
+                    format!("{other:?} is not exact"),
+                ));
+            }
+        },
+        limit: match (format, params.get("limit")) {
+            (Format::Json, raw) => Some(pagination::limit(raw)?),
+            (_, None) => None,
+            (_, raw) => Some(pagination::limit(raw)?),
+        },
+        cursor: params.get("cursor").map(str::to_owned),
+        pairs: params.query_pairs,
     };
-    let registry = Arc::new(load_registry(&state, slug).await?);
-    if format == Format::GeoJson && registry.geometry == GeometryKind::None {
-        return Err(AppError::NotAcceptable(format!(
-            "registry {:?} has no geometry: no GeoJSON; use JSON, CSV or NDJSON",
-            registry.slug()
-        )));
-    }
-    let parsed = query::parse(&registry, &params.query_pairs).map_err(query_error)?;
-    let fingerprint = pagination::item_fingerprint(registry.slug(), &parsed.canonical);
-    let after = match params.get("cursor") {
-        None => None,
-        Some(cursor) => {
-            let (values, seq) = pagination::decode_item_cursor(cursor, &fingerprint)?;
-            let typed = query::sort_values_from_cursor(&registry, &parsed.sort, &values)
-                .ok_or_else(|| {
-                    AppError::invalid("cursor", "does not fit this sort; start again without it")
-                })?;
-            Some((typed, seq))
-        }
-    };
-    let limit = match (format, params.get("limit")) {
-        (Format::Json, raw) => Some(pagination::limit(raw)?),
-        (_, None) => None,
-        (_, raw) => Some(pagination::limit(raw)?),
-    };
-    let select = Select {
-        conditions: parsed.conditions.clone(),
-        sort: parsed.sort.clone(),
-        after,
-        limit: None,
-    };
+    let pool = state.pool.clone();
+    let (prepared, request, conn) = web::block(move || -> Result<_, AppError> {
+        let mut conn = pool.get()?;
+        let prepared = prepare(&mut conn, &request)?;
+        Ok((prepared, request, conn))
+    })
+    .await??;
+    let Prepared {
+        registry,
+        parsed,
+        select,
+        page,
+    } = prepared;
+    let registry = Arc::new(registry);
     let renderer = Renderer {
         registry: registry.clone(),
         format,
         fields: parsed.fields.clone(),
-        csv: csv_options,
-        lang,
+        csv: request.csv,
+        lang: request.lang,
     };
     let mut builder = HttpResponse::Ok();
     builder
         .content_type(format.media_type())
         .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
     sample_headers(&mut builder, &registry);
-    if download {
+    if request.download {
         let extension = match format {
             Format::GeoJson => "geojson",
             Format::NdJson => "ndjson",
@@ -597,11 +677,9 @@ async fn items(
         ));
     }
 
-    let Some(limit) = limit else {
-        // A complete export: take a connection first (so an outage is a 503, not a broken
-        // stream), then stream from a blocking thread through a small bounded channel.
-        let pool = state.pool.clone();
-        let conn = web::block(move || pool.get()).await??;
+    let (Some((mut rows, total, total_exact)), Some(limit)) = (page, request.limit) else {
+        // A complete export, streamed from a blocking thread through a small bounded channel on
+        // the connection already taken (so an outage was a 503 before any byte was sent).
         let (tx, rx) = tokio::sync::mpsc::channel(4);
         actix_web::rt::task::spawn_blocking(move || stream_export(conn, renderer, select, tx));
         let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -609,40 +687,13 @@ async fn items(
         });
         return Ok(builder.streaming(body));
     };
-
-    // One page.
-    let count_conditions = select.conditions.clone();
-    let no_conditions = count_conditions.is_empty();
-    let table = registry.row.table_name.clone();
-    let page_select = Select {
-        limit: Some(i64::from(limit) + 1),
-        ..select
-    };
-    let stored_count = registry.row.item_count;
-    let (mut rows, total, total_exact) = run(&state, move |conn| {
-        let rows = items::select(conn, &table, &page_select)?;
-        let (total, exact) = if no_conditions {
-            (stored_count, true)
-        } else if exact_count {
-            (items::count(conn, &table, &count_conditions, None)?, true)
-        } else {
-            let n = items::count(conn, &table, &count_conditions, Some(COUNT_CAP + 1))?;
-            (n.min(COUNT_CAP), n <= COUNT_CAP)
-        };
-        Ok((rows, total, exact))
-    })
-    .await?;
+    drop(conn);
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if has_more {
         rows.last().map(|last| {
-            let (values, seq) = position_after(
-                last,
-                &Select {
-                    sort: parsed.sort.clone(),
-                    ..Select::default()
-                },
-            );
+            let (values, seq) = position_after(last, &select);
+            let fingerprint = pagination::item_fingerprint(registry.slug(), &parsed.canonical);
             pagination::encode_item_cursor(values, seq, &fingerprint)
         })
     } else {
@@ -662,7 +713,7 @@ async fn items(
             out.push_str(&serde_json::to_string(registry.slug()).unwrap_or_default());
             out.push_str(&format!(",\"sample\":{}", registry.row.sample));
             if registry.row.sample {
-                let note = LangContext::new(lang).pick(&registry.texts, "sample_note");
+                let note = LangContext::new(request.lang).pick(&registry.texts, "sample_note");
                 out.push_str(",\"sample_note\":");
                 out.push_str(&serde_json::to_string(&note).unwrap_or_else(|_| "null".into()));
             }
