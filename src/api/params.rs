@@ -30,6 +30,17 @@ macro_rules! list_params {
             #[param(value_type = Option<crate::api::params::FormatName>)]
             pub format: Option<String>,
         }
+
+        impl $name {
+            pub fn common(&self) -> crate::api::respond::CommonParams<'_> {
+                crate::api::respond::CommonParams {
+                    limit: self.limit.as_deref(),
+                    cursor: self.cursor.as_deref(),
+                    lang: self.lang.as_deref(),
+                    format: self.format.as_deref(),
+                }
+            }
+        }
     };
 }
 pub(crate) use list_params;

@@ -93,3 +93,79 @@ pub fn record<T: Serialize>(ctx: &LangContext, item: &T) -> HttpResponse {
     negotiated(&mut builder, ctx);
     builder.json(item)
 }
+
+/// The query parameters every collection shares (see `params::list_params!`).
+pub struct CommonParams<'a> {
+    pub limit: Option<&'a str>,
+    pub cursor: Option<&'a str>,
+    pub lang: Option<&'a str>,
+    pub format: Option<&'a str>,
+}
+
+/// What every collection request settles before it queries: format, language and page position
+/// (a cursor bound to the collection and its filters).
+pub struct Listing {
+    pub format: Format,
+    pub ctx: LangContext,
+    pub page: crate::models::PageRequest,
+    fingerprint: String,
+}
+
+impl Listing {
+    /// `scope` names the collection; `filters` are its filter parameters, which a cursor must
+    /// repeat.
+    pub fn new(
+        req: &HttpRequest,
+        scope: &str,
+        extension: Option<Format>,
+        common: CommonParams<'_>,
+        filters: &[(&str, Option<&str>)],
+    ) -> Result<Self, AppError> {
+        use crate::api::{negotiate, pagination};
+        let format = negotiate::format(req, extension, common.format, negotiate::TABLE_FORMATS)?;
+        let ctx = LangContext::new(negotiate::language(req, common.lang)?);
+        let fingerprint = pagination::fingerprint(scope, filters);
+        let page = crate::models::PageRequest {
+            after: common
+                .cursor
+                .map(|c| pagination::decode(c, &fingerprint))
+                .transpose()?,
+            limit: pagination::page_size(format, common.limit)?,
+        };
+        Ok(Listing {
+            format,
+            ctx,
+            page,
+            fingerprint,
+        })
+    }
+
+    /// Answers with the page found, each record converted for the wire.
+    pub fn respond<T, D: Serialize + ToSchema + CsvRecord>(
+        self,
+        req: &HttpRequest,
+        found: crate::models::Page<T>,
+        to_wire: impl Fn(&T, &LangContext) -> D,
+    ) -> Result<HttpResponse, AppError> {
+        let items = found.items.iter().map(|t| to_wire(t, &self.ctx)).collect();
+        let meta = PageMeta {
+            total: found.total,
+            limit: self.page.limit,
+            next_cursor: found
+                .next_after
+                .map(|after| crate::api::pagination::encode(&after, &self.fingerprint)),
+        };
+        list(req, self.format, &self.ctx, items, meta)
+    }
+}
+
+/// A single record, or 404 naming what was looked for.
+pub fn found<T, D: Serialize>(
+    ctx: &LangContext,
+    record: Option<T>,
+    missing: impl FnOnce() -> String,
+    to_wire: impl Fn(&T, &LangContext) -> D,
+) -> Result<HttpResponse, AppError> {
+    let record = record.ok_or_else(|| AppError::NotFound(missing()))?;
+    Ok(self::record(ctx, &to_wire(&record, ctx)))
+}

@@ -12,13 +12,11 @@ use crate::api::dto::{
     date, source_refs, text_cells,
 };
 use crate::api::negotiate::{self, Format, LangContext};
-use crate::api::pagination;
 use crate::api::params::{self, list_params, record_params};
-use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::v1::milestones::MilestoneDto;
 use crate::api::{AppState, run};
 use crate::error::AppError;
-use crate::models::PageRequest;
 use crate::models::commitments::{self, Commitment, CommitmentExpand, CommitmentFilter};
 use crate::models::lang::LocalizedText;
 use crate::models::progress::Progress;
@@ -228,57 +226,32 @@ async fn list(
     state: web::Data<AppState>,
     extension: Option<Format>,
 ) -> Result<HttpResponse, AppError> {
-    let format = negotiate::format(
+    let listing = Listing::new(
         &req,
-        extension,
-        params.format.as_deref(),
-        negotiate::TABLE_FORMATS,
-    )?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
-    params::no_expand_in_csv(&chosen, format)?;
-    let filter = CommitmentFilter {
-        plan_id: params::id("plan", params.plan.as_deref())?,
-        ogp_value: params::parse("ogp_value", params.ogp_value.as_deref())?,
-        institution_id: params::id("institution", params.institution.as_deref())?,
-        role: params::parse("role", params.role.as_deref())?,
-    };
-    let fingerprint = pagination::fingerprint(
         "commitments",
+        extension,
+        params.common(),
         &[
             ("plan", params.plan.as_deref()),
             ("ogp_value", params.ogp_value.as_deref()),
             ("institution", params.institution.as_deref()),
             ("role", params.role.as_deref()),
         ],
-    );
-    let page = PageRequest {
-        after: params
-            .cursor
-            .as_deref()
-            .map(|c| pagination::decode(c, &fingerprint))
-            .transpose()?,
-        limit: pagination::page_size(format, params.limit.as_deref())?,
+    )?;
+    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
+    params::no_expand_in_csv(&chosen, listing.format)?;
+    let filter = CommitmentFilter {
+        plan_id: params::id("plan", params.plan.as_deref())?,
+        ogp_value: params::parse("ogp_value", params.ogp_value.as_deref())?,
+        institution_id: params::id("institution", params.institution.as_deref())?,
+        role: params::parse("role", params.role.as_deref())?,
     };
-    let limit = page.limit;
-    let expand = expansion(&chosen);
+    let (page, expand) = (listing.page.clone(), expansion(&chosen));
     let found = run(&state, move |conn| {
         commitments::list(conn, &filter, &page, expand)
     })
     .await?;
-    let items = found
-        .items
-        .iter()
-        .map(|c| CommitmentDto::new(c, &ctx))
-        .collect();
-    let meta = PageMeta {
-        total: found.total,
-        limit,
-        next_cursor: found
-            .next_after
-            .map(|after| pagination::encode(&after, &fingerprint)),
-    };
-    respond::list(&req, format, &ctx, items, meta)
+    listing.respond(&req, found, CommitmentDto::new)
 }
 
 /// List commitments.
@@ -363,10 +336,10 @@ pub async fn get_commitment(
     let id = path.into_inner();
     let lookup = id.clone();
     let found = run(&state, move |conn| commitments::find(conn, &lookup, expand)).await?;
-    let commitment =
-        found.ok_or_else(|| AppError::NotFound(format!("no commitment with id {id:?}")))?;
-    Ok(respond::record(
+    respond::found(
         &ctx,
-        &CommitmentDto::new(&commitment, &ctx),
-    ))
+        found,
+        || format!("no commitment with id {id:?}"),
+        CommitmentDto::new,
+    )
 }

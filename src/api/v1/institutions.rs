@@ -9,12 +9,10 @@ use utoipa::ToSchema;
 use crate::api::csv::{self, Cell};
 use crate::api::dto::{InvolvementDto, ListBody, RecordLinks, SourceRef, source_refs, text_cells};
 use crate::api::negotiate::{self, Format, LangContext};
-use crate::api::pagination;
 use crate::api::params::{self, list_params, record_params};
-use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::{AppState, run};
 use crate::error::AppError;
-use crate::models::PageRequest;
 use crate::models::institutions::{self, Institution, InstitutionFilter};
 use crate::models::lang::LocalizedText;
 use crate::models::vocab::{InstitutionKind, Role};
@@ -138,57 +136,32 @@ async fn list(
     state: web::Data<AppState>,
     extension: Option<Format>,
 ) -> Result<HttpResponse, AppError> {
-    let format = negotiate::format(
+    let listing = Listing::new(
         &req,
-        extension,
-        params.format.as_deref(),
-        negotiate::TABLE_FORMATS,
-    )?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
-    params::no_expand_in_csv(&chosen, format)?;
-    let filter = InstitutionFilter {
-        kind: params::parse("kind", params.kind.as_deref())?,
-        role: params::parse("role", params.role.as_deref())?,
-        plan_id: params::id("plan", params.plan.as_deref())?,
-        commitment_id: params::id("commitment", params.commitment.as_deref())?,
-    };
-    let fingerprint = pagination::fingerprint(
         "institutions",
+        extension,
+        params.common(),
         &[
             ("kind", params.kind.as_deref()),
             ("role", params.role.as_deref()),
             ("plan", params.plan.as_deref()),
             ("commitment", params.commitment.as_deref()),
         ],
-    );
-    let page = PageRequest {
-        after: params
-            .cursor
-            .as_deref()
-            .map(|c| pagination::decode(c, &fingerprint))
-            .transpose()?,
-        limit: pagination::page_size(format, params.limit.as_deref())?,
+    )?;
+    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
+    params::no_expand_in_csv(&chosen, listing.format)?;
+    let filter = InstitutionFilter {
+        kind: params::parse("kind", params.kind.as_deref())?,
+        role: params::parse("role", params.role.as_deref())?,
+        plan_id: params::id("plan", params.plan.as_deref())?,
+        commitment_id: params::id("commitment", params.commitment.as_deref())?,
     };
-    let limit = page.limit;
-    let with_involvements = chosen.contains("involvements");
+    let (page, with_involvements) = (listing.page.clone(), chosen.contains("involvements"));
     let found = run(&state, move |conn| {
         institutions::list(conn, &filter, &page, with_involvements)
     })
     .await?;
-    let items = found
-        .items
-        .iter()
-        .map(|i| InstitutionDto::new(i, &ctx))
-        .collect();
-    let meta = PageMeta {
-        total: found.total,
-        limit,
-        next_cursor: found
-            .next_after
-            .map(|after| pagination::encode(&after, &fingerprint)),
-    };
-    respond::list(&req, format, &ctx, items, meta)
+    listing.respond(&req, found, InstitutionDto::new)
 }
 
 /// List institutions.
@@ -271,10 +244,10 @@ pub async fn get_institution(
         institutions::find(conn, &lookup, with_involvements)
     })
     .await?;
-    let institution =
-        found.ok_or_else(|| AppError::NotFound(format!("no institution with id {id:?}")))?;
-    Ok(respond::record(
+    respond::found(
         &ctx,
-        &InstitutionDto::new(&institution, &ctx),
-    ))
+        found,
+        || format!("no institution with id {id:?}"),
+        InstitutionDto::new,
+    )
 }

@@ -13,12 +13,10 @@ use crate::api::dto::{
     source_refs, text_cells,
 };
 use crate::api::negotiate::{self, Format, LangContext};
-use crate::api::pagination;
 use crate::api::params::{self, list_params, record_params};
-use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::{AppState, run};
 use crate::error::AppError;
-use crate::models::PageRequest;
 use crate::models::lang::LocalizedText;
 use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
 use crate::models::partial_date::PartialDate;
@@ -190,15 +188,22 @@ async fn list(
     state: web::Data<AppState>,
     extension: Option<Format>,
 ) -> Result<HttpResponse, AppError> {
-    let format = negotiate::format(
+    let listing = Listing::new(
         &req,
+        "milestones",
         extension,
-        params.format.as_deref(),
-        negotiate::TABLE_FORMATS,
+        params.common(),
+        &[
+            ("commitment", params.commitment.as_deref()),
+            ("plan", params.plan.as_deref()),
+            ("institution", params.institution.as_deref()),
+            ("status", params.status.as_deref()),
+            ("due_from", params.due_from.as_deref()),
+            ("due_to", params.due_to.as_deref()),
+        ],
     )?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
     let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
-    params::no_expand_in_csv(&chosen, format)?;
+    params::no_expand_in_csv(&chosen, listing.format)?;
     let filter = MilestoneFilter {
         plan_id: params::id("plan", params.plan.as_deref())?,
         commitment_id: params::id("commitment", params.commitment.as_deref())?,
@@ -215,44 +220,12 @@ async fn list(
             format!("{to} is before due_from {from}"),
         ));
     }
-    let fingerprint = pagination::fingerprint(
-        "milestones",
-        &[
-            ("commitment", params.commitment.as_deref()),
-            ("plan", params.plan.as_deref()),
-            ("institution", params.institution.as_deref()),
-            ("status", params.status.as_deref()),
-            ("due_from", params.due_from.as_deref()),
-            ("due_to", params.due_to.as_deref()),
-        ],
-    );
-    let page = PageRequest {
-        after: params
-            .cursor
-            .as_deref()
-            .map(|c| pagination::decode(c, &fingerprint))
-            .transpose()?,
-        limit: pagination::page_size(format, params.limit.as_deref())?,
-    };
-    let limit = page.limit;
-    let expand = expansion(&chosen);
+    let (page, expand) = (listing.page.clone(), expansion(&chosen));
     let found = run(&state, move |conn| {
         milestones::list(conn, &filter, &page, expand)
     })
     .await?;
-    let items = found
-        .items
-        .iter()
-        .map(|m| MilestoneDto::new(m, &ctx))
-        .collect();
-    let meta = PageMeta {
-        total: found.total,
-        limit,
-        next_cursor: found
-            .next_after
-            .map(|after| pagination::encode(&after, &fingerprint)),
-    };
-    respond::list(&req, format, &ctx, items, meta)
+    listing.respond(&req, found, MilestoneDto::new)
 }
 
 /// List milestones.
@@ -333,7 +306,10 @@ pub async fn get_milestone(
     let id = path.into_inner();
     let lookup = id.clone();
     let found = run(&state, move |conn| milestones::find(conn, &lookup, expand)).await?;
-    let milestone =
-        found.ok_or_else(|| AppError::NotFound(format!("no milestone with id {id:?}")))?;
-    Ok(respond::record(&ctx, &MilestoneDto::new(&milestone, &ctx)))
+    respond::found(
+        &ctx,
+        found,
+        || format!("no milestone with id {id:?}"),
+        MilestoneDto::new,
+    )
 }

@@ -12,13 +12,11 @@ use crate::api::dto::{
     source_refs, text_cells,
 };
 use crate::api::negotiate::{self, Format, LangContext};
-use crate::api::pagination;
 use crate::api::params::{self, list_params, record_params};
-use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::v1::commitments::CommitmentDto;
 use crate::api::{AppState, run};
 use crate::error::AppError;
-use crate::models::PageRequest;
 use crate::models::lang::LocalizedText;
 use crate::models::plans::{self, Member, Plan, PlanExpand, PlanFilter};
 use crate::models::progress::Progress;
@@ -319,42 +317,24 @@ async fn list(
     state: web::Data<AppState>,
     extension: Option<Format>,
 ) -> Result<HttpResponse, AppError> {
-    let format = negotiate::format(
+    let listing = Listing::new(
         &req,
+        "plans",
         extension,
-        params.format.as_deref(),
-        negotiate::TABLE_FORMATS,
+        params.common(),
+        &[("member", params.member.as_deref())],
     )?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
     let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
-    params::no_expand_in_csv(&chosen, format)?;
+    params::no_expand_in_csv(&chosen, listing.format)?;
     let filter = PlanFilter {
         member_id: params::id("member", params.member.as_deref())?,
     };
-    let fingerprint = pagination::fingerprint("plans", &[("member", params.member.as_deref())]);
-    let page = PageRequest {
-        after: params
-            .cursor
-            .as_deref()
-            .map(|c| pagination::decode(c, &fingerprint))
-            .transpose()?,
-        limit: pagination::page_size(format, params.limit.as_deref())?,
-    };
-    let limit = page.limit;
-    let expand = expansion(&chosen);
+    let (page, expand) = (listing.page.clone(), expansion(&chosen));
     let found = run(&state, move |conn| {
         plans::list(conn, &filter, &page, expand)
     })
     .await?;
-    let items = found.items.iter().map(|p| PlanDto::new(p, &ctx)).collect();
-    let meta = PageMeta {
-        total: found.total,
-        limit,
-        next_cursor: found
-            .next_after
-            .map(|after| pagination::encode(&after, &fingerprint)),
-    };
-    respond::list(&req, format, &ctx, items, meta)
+    listing.respond(&req, found, PlanDto::new)
 }
 
 /// List action plans.
@@ -436,6 +416,10 @@ pub async fn get_plan(
     let id = path.into_inner();
     let lookup = id.clone();
     let found = run(&state, move |conn| plans::find(conn, &lookup, expand)).await?;
-    let plan = found.ok_or_else(|| AppError::NotFound(format!("no action plan with id {id:?}")))?;
-    Ok(respond::record(&ctx, &PlanDto::new(&plan, &ctx)))
+    respond::found(
+        &ctx,
+        found,
+        || format!("no action plan with id {id:?}"),
+        PlanDto::new,
+    )
 }

@@ -15,11 +15,10 @@ use crate::api::items::{CsvOptions, Delimiter, Renderer, position_after, stream_
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::pagination;
 use crate::api::params::{list_params, record_params};
-use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::{AppState, run};
 use crate::db::items::{self, Select};
 use crate::error::AppError;
-use crate::models::PageRequest;
 use crate::models::lang::{Lang, LocalizedText};
 use crate::models::registries::geometry::GeometryKind;
 use crate::models::registries::query::{self, Operator};
@@ -231,37 +230,10 @@ async fn list(
     state: web::Data<AppState>,
     extension: Option<Format>,
 ) -> Result<HttpResponse, AppError> {
-    let format = negotiate::format(
-        &req,
-        extension,
-        params.format.as_deref(),
-        negotiate::TABLE_FORMATS,
-    )?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let fingerprint = pagination::fingerprint("registries", &[]);
-    let page = PageRequest {
-        after: params
-            .cursor
-            .as_deref()
-            .map(|c| pagination::decode(c, &fingerprint))
-            .transpose()?,
-        limit: pagination::page_size(format, params.limit.as_deref())?,
-    };
-    let limit = page.limit;
+    let listing = Listing::new(&req, "registries", extension, params.common(), &[])?;
+    let page = listing.page.clone();
     let found = run(&state, move |conn| registries::list(conn, &page)).await?;
-    let items = found
-        .items
-        .iter()
-        .map(|r| RegistryDto::new(r, &ctx))
-        .collect();
-    let meta = PageMeta {
-        total: found.total,
-        limit,
-        next_cursor: found
-            .next_after
-            .map(|after| pagination::encode(&after, &fingerprint)),
-    };
-    respond::list(&req, format, &ctx, items, meta)
+    listing.respond(&req, found, RegistryDto::new)
 }
 
 /// List registries.

@@ -5,12 +5,10 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::api::csv::Cell;
 use crate::api::dto::ListBody;
 use crate::api::negotiate::{self, Format, LangContext};
-use crate::api::pagination;
 use crate::api::params::{list_params, record_params};
-use crate::api::respond::{self, CsvRecord, PageMeta};
+use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::{AppState, run};
 use crate::error::AppError;
-use crate::models::PageRequest;
 use crate::models::sources::{self, Source};
 
 impl CsvRecord for Source {
@@ -53,32 +51,10 @@ async fn list(
     state: web::Data<AppState>,
     extension: Option<Format>,
 ) -> Result<HttpResponse, AppError> {
-    let format = negotiate::format(
-        &req,
-        extension,
-        params.format.as_deref(),
-        negotiate::TABLE_FORMATS,
-    )?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let fingerprint = pagination::fingerprint("sources", &[]);
-    let page = PageRequest {
-        after: params
-            .cursor
-            .as_deref()
-            .map(|c| pagination::decode(c, &fingerprint))
-            .transpose()?,
-        limit: pagination::page_size(format, params.limit.as_deref())?,
-    };
-    let limit = page.limit;
+    let listing = Listing::new(&req, "sources", extension, params.common(), &[])?;
+    let page = listing.page.clone();
     let found = run(&state, move |conn| sources::list(conn, &page)).await?;
-    let meta = PageMeta {
-        total: found.total,
-        limit,
-        next_cursor: found
-            .next_after
-            .map(|after| pagination::encode(&after, &fingerprint)),
-    };
-    respond::list(&req, format, &ctx, found.items, meta)
+    listing.respond(&req, found, |s, _| s.clone())
 }
 
 /// List sources.
@@ -143,6 +119,10 @@ pub async fn get_source(
     let id = path.into_inner();
     let lookup = id.clone();
     let found = run(&state, move |conn| sources::find(conn, &lookup)).await?;
-    let source = found.ok_or_else(|| AppError::NotFound(format!("no source with id {id:?}")))?;
-    Ok(respond::record(&ctx, &source))
+    respond::found(
+        &ctx,
+        found,
+        || format!("no source with id {id:?}"),
+        |s, _| s.clone(),
+    )
 }
