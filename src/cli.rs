@@ -132,6 +132,8 @@ pub enum CliError {
     Import(#[from] import::ImportError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("database: {0}")]
+    Query(#[from] diesel::result::Error),
     #[error("{0}")]
     Other(String),
 }
@@ -165,15 +167,19 @@ pub fn load(args: &LoadFixturesArgs) -> Result<(), CliError> {
 
 pub fn define_registry(args: &DefineRegistryArgs) -> Result<(), CliError> {
     let text = std::fs::read_to_string(&args.definition)?;
+    let refused = |problems: Vec<String>| {
+        CliError::Other(format!(
+            "the registry definition was refused:\n  - {}",
+            problems.join("\n  - ")
+        ))
+    };
     let definition = registries::definition::parse(&args.definition.display().to_string(), &text)
-        .map_err(|problems| fixtures::FixtureError { problems })?;
+        .map_err(refused)?;
     let url = DatabaseUrl::parse(&args.database.database_url)?;
     let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
     let mut conn = pool.get().map_err(db::DbSetupError::from)?;
-    conn.write_transaction(|conn| {
-        definition
-            .store(conn)
-            .map_err(|problems| fixtures::FixtureError { problems })
+    conn.write_transaction(|conn| -> Result<(), CliError> {
+        definition.store(conn).map_err(refused)
     })?;
     log::info!("registry {} defined", definition.slug());
     Ok(())

@@ -289,7 +289,7 @@ pub fn position_after(row: &ItemRow, select: &Select) -> (Vec<Value>, i64) {
 pub fn stream_export(
     conn: PooledConn,
     renderer: Renderer,
-    mut select: Select,
+    select: Select,
     tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
     let send = |bytes: Vec<u8>| -> bool {
@@ -307,27 +307,30 @@ pub fn stream_export(
         return;
     }
     let table = renderer.registry.row.table_name.clone();
-    select.limit = Some(EXPORT_BATCH);
     let mut first = true;
-    loop {
-        let rows = match items::select(snapshot.conn(), &table, &select) {
-            Ok(rows) => rows,
-            Err(e) => return fail(e.to_string()),
-        };
-        let Some(last) = rows.last() else { break };
-        let (values, seq) = position_after(last, &select);
-        let Some(after) = query::sort_values_from_cursor(&renderer.registry, &select.sort, &values)
-        else {
-            return fail(format!("cannot continue after item {}", last.item_id));
-        };
-        select.after = Some((after, seq));
-        if !send(renderer.rows(&rows, first)) {
-            return;
-        }
-        first = false;
-        if (rows.len() as i64) < EXPORT_BATCH {
-            break;
-        }
+    let mut client_left = false;
+    let position = |row: &ItemRow| {
+        let (values, seq) = position_after(row, &select);
+        query::sort_values_from_cursor(&renderer.registry, &select.sort, &values).map(|v| (v, seq))
+    };
+    let read = items::for_each_batch(
+        snapshot.conn(),
+        &table,
+        &select,
+        EXPORT_BATCH,
+        position,
+        |rows| {
+            let sent = send(renderer.rows(rows, first));
+            first = false;
+            client_left = !sent;
+            Ok(sent)
+        },
+    );
+    if let Err(e) = read {
+        return fail(e.to_string());
+    }
+    if client_left {
+        return;
     }
     send(renderer.epilogue(None));
 }

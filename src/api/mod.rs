@@ -45,6 +45,20 @@ where
     .await?
 }
 
+/// Like [`run`], for functions that can fail with any API error (not found, bad parameter).
+pub async fn run_app<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = state.pool.clone();
+    web::block(move || -> Result<T, AppError> {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await?
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -472,9 +472,8 @@ fn order_clause(sort: &[SortKey]) -> String {
     format!(" ORDER BY {}", keys.join(", "))
 }
 
-/// Reads items.
-pub fn select(conn: &mut DbConn, table: &str, select: &Select) -> QueryResult<Vec<ItemRow>> {
-    let backend = conn.backend();
+/// The SELECT statement for `select` and its bound values.
+fn select_sql(backend: Backend, table: &str, select: &Select) -> (String, Vec<SqlValue>) {
     let mut marks = Placeholders::new(backend);
     let mut binds = Vec::new();
     let mut sql = format!(
@@ -486,11 +485,86 @@ pub fn select(conn: &mut DbConn, table: &str, select: &Select) -> QueryResult<Ve
     if let Some(limit) = select.limit {
         sql.push_str(&format!(" LIMIT {limit}"));
     }
+    (sql, binds)
+}
+
+fn bound(sql: String, binds: Vec<SqlValue>) -> Boxed<'static> {
     let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
     for value in binds {
         query = bind(query, value);
     }
-    query.load(conn)
+    query
+}
+
+/// Reads items.
+pub fn select(conn: &mut DbConn, table: &str, select: &Select) -> QueryResult<Vec<ItemRow>> {
+    let (sql, binds) = select_sql(conn.backend(), table, select);
+    bound(sql, binds).load(conn)
+}
+
+/// Reads every item matching `select` (from `select.after` on) in batches of `batch` rows, in
+/// order, calling `each` per batch until it returns false. Runs inside the caller's read
+/// snapshot. PostgreSQL reads through one server-side cursor, so the query is planned and
+/// sorted once; SQLite continues each batch after the last row's key (`position`).
+pub fn for_each_batch(
+    conn: &mut DbConn,
+    table: &str,
+    select: &Select,
+    batch: i64,
+    position: impl Fn(&ItemRow) -> Option<(Vec<SqlValue>, i64)>,
+    mut each: impl FnMut(&[ItemRow]) -> QueryResult<bool>,
+) -> QueryResult<()> {
+    match conn.backend() {
+        Backend::Postgres => {
+            let (sql, binds) = select_sql(
+                Backend::Postgres,
+                table,
+                &Select {
+                    limit: None,
+                    ..select.clone()
+                },
+            );
+            bound(
+                format!("DECLARE export_items NO SCROLL CURSOR FOR {sql}"),
+                binds,
+            )
+            .execute(conn)?;
+            loop {
+                let rows: Vec<ItemRow> =
+                    diesel::sql_query(format!("FETCH FORWARD {batch} FROM export_items"))
+                        .load(conn)?;
+                if rows.is_empty() || !each(&rows)? || (rows.len() as i64) < batch {
+                    break;
+                }
+            }
+            conn.batch_execute("CLOSE export_items")
+        }
+        Backend::Sqlite => {
+            let mut next = Select {
+                limit: Some(batch),
+                ..select.clone()
+            };
+            loop {
+                let rows = self::select(conn, table, &next)?;
+                let Some(last) = rows.last() else { break };
+                next.after = Some(position(last).ok_or_else(|| {
+                    diesel::result::Error::QueryBuilderError(
+                        format!("cannot continue after item {}", last.item_id).into(),
+                    )
+                })?);
+                if !each(&rows)? || (rows.len() as i64) < batch {
+                    break;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Refreshes the planner's statistics for a table (after an import), so filters on skewed
+/// values get the right plan from the first request on.
+pub fn analyze(conn: &mut DbConn, table: &str) -> QueryResult<()> {
+    conn.batch_execute(&format!("ANALYZE {}", quote(table)))
 }
 
 #[derive(QueryableByName)]

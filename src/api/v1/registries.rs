@@ -16,7 +16,7 @@ use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::pagination;
 use crate::api::params::{list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run};
+use crate::api::{AppState, run, run_app};
 use crate::db::items::{self, Select};
 use crate::error::AppError;
 use crate::models::lang::{Lang, LocalizedText};
@@ -502,16 +502,15 @@ struct ItemRequest {
 /// Loads the registry, parses the query against its schema and, for a page, reads it — all on one
 /// pooled connection in one blocking step. The connection is handed back for a streamed export.
 fn prepare(conn: &mut crate::db::DbConn, request: &ItemRequest) -> Result<Prepared, AppError> {
-    let schema_only = registries::find_schema(conn, &request.slug)?
+    let mut registry = registries::find_schema(conn, &request.slug)?
         .ok_or_else(|| AppError::NotFound(format!("no registry {:?}", request.slug)))?;
-    // Texts are needed only for the sample notice of JSON pages and for CSV labels.
-    let needs_texts =
-        (schema_only.row.sample && request.format == Format::Json) || request.csv.labels;
-    let registry = if needs_texts {
-        registries::find(conn, &request.slug)?.unwrap_or(schema_only)
-    } else {
-        schema_only
-    };
+    // Texts cost queries: field labels only for CSV `header=labels`, the sample notice only for
+    // JSON pages of sample registries.
+    if request.csv.labels {
+        registry = registries::find(conn, &request.slug)?.unwrap_or(registry);
+    } else if registry.row.sample && request.format == Format::Json {
+        registries::load_own_texts(conn, &mut registry)?;
+    }
     if request.format == Format::GeoJson && registry.geometry == GeometryKind::None {
         return Err(AppError::NotAcceptable(format!(
             "registry {:?} has no geometry: no GeoJSON; use JSON, CSV or NDJSON",
@@ -686,6 +685,9 @@ async fn items(
             out.push_str(&format!(",\"sample\":{}", registry.row.sample));
             if registry.row.sample {
                 let note = LangContext::new(request.lang).pick(&registry.texts, "sample_note");
+                if let Some(note) = &note {
+                    builder.insert_header((header::CONTENT_LANGUAGE, note.lang.code()));
+                }
                 out.push_str(",\"sample_note\":");
                 out.push_str(&serde_json::to_string(&note).unwrap_or_else(|_| "null".into()));
             }
@@ -879,27 +881,24 @@ pub async fn get_item(
     negotiate::from_accept(&req, &[Format::Json])?;
     let lang = negotiate::language(&req, params.lang.as_deref())?;
     let (slug, item_id) = path.into_inner();
-    let lookup = slug.clone();
-    let registry = run(&state, move |conn| registries::find_schema(conn, &lookup))
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
-    let table = registry.row.table_name.clone();
-    let lookup = item_id.clone();
-    let rows = run(&state, move |conn| {
-        items::select(
+    let (registry, row) = run_app(&state, move |conn| {
+        let registry = registries::find_schema(conn, &slug)?
+            .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
+        let row = items::select(
             conn,
-            &table,
+            &registry.row.table_name,
             &Select {
-                conditions: vec![items::Condition::ItemId(lookup)],
+                conditions: vec![items::Condition::ItemId(item_id.clone())],
                 limit: Some(1),
                 ..Select::default()
             },
-        )
+        )?
+        .pop()
+        .ok_or_else(|| AppError::NotFound(format!("registry {slug:?} has no item {item_id:?}")))?;
+        Ok((registry, row))
     })
     .await?;
-    let row = rows
-        .first()
-        .ok_or_else(|| AppError::NotFound(format!("registry {slug:?} has no item {item_id:?}")))?;
+    let row = &row;
     let renderer = Renderer {
         registry: Arc::new(registry),
         format: Format::Json,

@@ -133,6 +133,8 @@ struct Writer<'a> {
     spec: items::TableSpec,
     batch: Vec<NewItem>,
     batch_ids: HashSet<String>,
+    /// Ids of rows refused for other reasons (not written), so a later duplicate is still named.
+    rejected_ids: HashSet<String>,
     seen: HashSet<u64>,
     batch_size: usize,
     rows: i64,
@@ -147,6 +149,7 @@ impl<'a> Writer<'a> {
             spec,
             batch: Vec::with_capacity(batch_size),
             batch_ids: HashSet::new(),
+            rejected_ids: HashSet::new(),
             seen: HashSet::new(),
             batch_size,
             rows: 0,
@@ -159,7 +162,7 @@ impl<'a> Writer<'a> {
         if self.seen.insert(hasher.finish()) {
             return Ok(false);
         }
-        if self.batch_ids.contains(id) {
+        if self.batch_ids.contains(id) || self.rejected_ids.contains(id) {
             return Ok(true);
         }
         let written = items::count(
@@ -284,6 +287,7 @@ pub fn import(
             });
         }
         writer.flush(conn)?;
+        items::analyze(conn, &registry.row.table_name)?;
         let imported_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
         diesel::update(registries::table.find(registry.slug()))
             .set((
@@ -494,6 +498,10 @@ fn accept_row(
         return Ok(());
     }
     if problems.total > problems_before {
+        // Bounded: past this many refused rows the import is hopeless anyway.
+        if writer.rejected_ids.len() < 10_000 {
+            writer.rejected_ids.insert(id);
+        }
         return Ok(());
     }
     *seq += 1;

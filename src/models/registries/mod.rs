@@ -196,6 +196,15 @@ pub fn find_row(conn: &mut DbConn, slug: &str) -> QueryResult<Option<RegistryRow
         .optional()
 }
 
+/// Loads a registry's own texts (title, sample note, …) but not its fields' or sources: one query.
+pub fn load_own_texts(conn: &mut DbConn, registry: &mut Registry) -> QueryResult<()> {
+    let slug = registry.slug().to_owned();
+    registry.texts = load_texts(conn, entity::REGISTRY, std::slice::from_ref(&slug))?
+        .remove(&slug)
+        .unwrap_or_default();
+    Ok(())
+}
+
 /// A registry with its schema parsed but no texts.
 pub fn find_schema(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Registry>> {
     find_row(conn, slug)?.map(Registry::from_row).transpose()

@@ -1,0 +1,425 @@
+#!/usr/bin/env python3
+"""Helpers for bench/run.sh (standard library only).
+
+  helpers.py deep-cursor BASE SEQ            follow next_cursor (limit=1000) to the page after SEQ
+  helpers.py verify BASE ARGS_FILE CSV       every endpoint of ARGS_FILE answers 200 with the expected ids
+  helpers.py export-rss BASE PATH PID OUT.json [--repeats N]
+                                             full CSV export with curl, VmRSS sampled every 50 ms
+  helpers.py report OUT.md WORKDIR           result tables and ratios from the JSON files in WORKDIR
+
+Loopback only: BASE must be http://127.0.0.1:PORT.
+"""
+import base64
+import csv
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+
+
+def check_loopback(base):
+    host = urllib.parse.urlsplit(base).hostname or ""
+    if host != "127.0.0.1" and host != "localhost":
+        sys.exit(f"refusing non-loopback target {base!r}")
+
+
+def get(base, path, timeout=60):
+    with urllib.request.urlopen(base + path, timeout=timeout) as r:
+        return r.status, r.read()
+
+
+# ------------------------------------------------------------------ cursor
+def computed_cursor(seq):
+    """What src/api/pagination.rs issues for the default order after `seq` (no filters)."""
+    f = hashlib.sha256(b"registries/bench/items" + b"\x00").digest()[:8].hex()
+    doc = json.dumps({"v": 1, "after": [], "seq": seq, "f": f}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(doc.encode()).decode().rstrip("=")
+
+
+def deep_cursor(base, seq):
+    check_loopback(base)
+    path = "/api/v1/registries/bench/items?limit=1000"
+    cursor = None
+    for _ in range(seq // 1000):
+        _, body = get(base, path + ("&cursor=" + cursor if cursor else ""))
+        cursor = json.loads(body)["next_cursor"]
+        if not cursor:
+            sys.exit("next_cursor ran out before seq %d" % seq)
+    _, body = get(base, "/api/v1/registries/bench/items?limit=100&cursor=" + cursor)
+    first = json.loads(body)["items"][0]["id"]
+    if first != str(seq + 1):
+        sys.exit(f"page after the cursor starts at id {first}, expected {seq + 1}")
+    mine = computed_cursor(seq)
+    if mine != cursor:
+        print(f"note: server cursor {cursor} differs from computed {mine}", file=sys.stderr)
+    print(cursor)
+
+
+# ------------------------------------------------------------------ verify
+def expected_from_csv(csv_path):
+    first_filtered = None
+    road_rows = 0
+    first_road = None
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["registry"] == "road-works":
+                road_rows += 1
+                first_road = first_road or row["id"]
+                if first_filtered is None and int(row["year"]) > 2000:
+                    first_filtered = row["id"]
+    return first_filtered, first_road, road_rows
+
+
+def verify(base, args_file, csv_path):
+    check_loopback(base)
+    first_filtered, first_road, road_rows = expected_from_csv(csv_path)
+    expect = {"a_list": "1", "b_filtered": first_filtered, "c_item": "1", "e_deep_keyset": "150001"}
+    ok = True
+    with open(args_file) as fh:
+        lines = [ln.strip() for ln in fh if ln.strip()]
+    for ln in lines:
+        if ln.startswith("--endpoint="):
+            name, path = ln[len("--endpoint="):].split("=", 1)
+            status, body = get(base, path.replace("{id}", "1"))
+            doc = json.loads(body)
+            got = doc["id"] if name == "c_item" else doc["items"][0]["id"]
+            if name == "b_filtered":
+                bad = [i for i in doc["items"]
+                       if i["properties"]["registry"] != "road-works" or i["properties"]["year"] <= 2000]
+                if bad or len(doc["items"]) != 100:
+                    ok = False
+                    print(f"  {name}: {len(doc['items'])} items, {len(bad)} not matching the filter")
+            good = status == 200 and got == expect.get(name)
+            ok &= good
+            print(f"  {name}: HTTP {status}, first id {got} (expected {expect.get(name)}), "
+                  f"{len(body)} bytes {'OK' if good else 'WRONG'}")
+        elif ln.startswith("--csv="):
+            name, path = ln[len("--csv="):].split("=", 1)
+            status, body = get(base, path, timeout=120)
+            rows = list(csv.reader(body.decode("utf-8").splitlines()))
+            good = (status == 200 and rows[0][0] == "id" and rows[1][0] == first_road
+                    and len(rows) - 1 == road_rows)
+            ok &= good
+            print(f"  {name}: HTTP {status}, {len(rows) - 1} rows (expected {road_rows}), first id "
+                  f"{rows[1][0]} (expected {first_road}), header {','.join(rows[0])} "
+                  f"{'OK' if good else 'WRONG'}")
+    if not ok:
+        sys.exit("verification failed")
+
+
+# ------------------------------------------------------------------ export + RSS
+def vmrss_kb(pid, field="VmRSS"):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def export_rss(base, path, pid, out, repeats=2):
+    check_loopback(base)
+    pid = int(pid)
+    runs = []
+    tmpdir = tempfile.mkdtemp(prefix="opengov-export-")
+    try:
+        fn = os.path.join(tmpdir, "export.csv")
+        for _ in range(repeats):
+            time.sleep(2)
+            idle = vmrss_kb(pid)
+            try:
+                with open(f"/proc/{pid}/clear_refs", "w") as fh:
+                    fh.write("5")
+                hwm_ok = True
+            except OSError:
+                hwm_ok = False
+            samples = []
+            stop = threading.Event()
+
+            def sample():
+                while not stop.is_set():
+                    samples.append(vmrss_kb(pid))
+                    time.sleep(0.05)
+
+            th = threading.Thread(target=sample, daemon=True)
+            th.start()
+            p = subprocess.run(["curl", "-sS", "--max-time", "600", "-o", fn, "-w",
+                                "%{http_code} %{size_download} %{time_starttransfer} %{time_total}",
+                                base + path], capture_output=True, text=True)
+            stop.set()
+            th.join()
+            code, size, ttfb, total = p.stdout.split()
+            hwm = vmrss_kb(pid, "VmHWM") if hwm_ok else 0
+            rows, first_id, last_id, ids_ok, expect = 0, None, None, True, 1
+            with open(fn, newline="", encoding="utf-8") as fh:
+                rd = csv.reader(fh)
+                header = next(rd)
+                for row in rd:
+                    rows += 1
+                    if first_id is None:
+                        first_id = row[0]
+                    last_id = row[0]
+                    if ids_ok and row[0] != str(expect):
+                        ids_ok = False
+                    expect += 1
+            peak = max(samples + [hwm // 1 if hwm else 0])
+            runs.append({
+                "status": int(code), "bytes": int(size), "ttfb_s": float(ttfb), "total_s": float(total),
+                "mb_per_s": round(int(size) / 1e6 / float(total), 1),
+                "rows": rows, "columns": len(header), "first_id": first_id, "last_id": last_id,
+                "ids_sequential": ids_ok,
+                "idle_rss_mb": round(idle / 1024, 1),
+                "peak_rss_mb_sampled": round(max(samples) / 1024, 1) if samples else None,
+                "peak_rss_mb_hwm": round(hwm / 1024, 1) if hwm else None,
+                "samples": len(samples),
+                "peak_minus_idle_mb": round((peak - idle) / 1024, 1),
+            })
+            print(f"  export: HTTP {code}, {size} bytes, {rows} rows ({first_id}..{last_id}, "
+                  f"sequential {ids_ok}) in {float(total):.2f} s; RSS idle {idle / 1024:.1f} MB, "
+                  f"peak {peak / 1024:.1f} MB (+{(peak - idle) / 1024:.1f} MB)", file=sys.stderr)
+    finally:
+        for f in os.listdir(tmpdir):
+            os.remove(os.path.join(tmpdir, f))
+        os.rmdir(tmpdir)
+    with open(out, "w") as fh:
+        json.dump({"path": path, "runs": runs}, fh, indent=2)
+
+
+# ------------------------------------------------------------------ report
+def load(workdir, name):
+    fn = os.path.join(workdir, name)
+    if not os.path.exists(fn):
+        return None
+    with open(fn) as fh:
+        return json.load(fh)
+
+
+def fmt(x, nd=0):
+    return "n/a" if x is None else f"{x:,.{nd}f}"
+
+
+def ratio(a, b):
+    return None if not a or not b else a / b
+
+
+TARGETS = {"a_list": 25, "b_filtered": 25, "c_item": 20, "e_deep_keyset": 25, "d_csv_road_works": 20}
+LABELS = {"a_list": "first page, 100 items", "b_filtered": "filtered page (road-works, year > 2000)",
+          "c_item": "single item (random id)", "e_deep_keyset": "deep page after 150,000 (keyset)",
+          "e_deep_offset": "deep page at OFFSET 150,000", "d_csv_road_works": "CSV export, road-works (~40k rows)"}
+
+
+def endpoint_table(runs):
+    out = ["| server | endpoint | req/s (median) | min-max | p50 ms | p99 ms | errors | bytes/resp | server CPU % | wrk CPU % | other CPU % |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, r in runs:
+        for e in r["endpoints"]:
+            err = str(e["errors"]) + ("" if e["probe_status"] == 200 else f" (probe {e['probe_status']})")
+            out.append(f"| {label} | {e['endpoint']} | {e['rps']:,.0f} | {e['rps_min']:,.0f}-{e['rps_max']:,.0f} | "
+                       f"{e['p50_ms']:.2f} | {e['p99_ms']:.2f} | {err} | {e['bytes_per_resp']:,} | "
+                       f"{e['server_cpu_pct']} | {e['wrk_cpu_pct']} | {e['other_cpu_pct']} |")
+    out += ["", "| server | CSV export | HTTP | rows | bytes | time s (median of repeats) | TTFB s | MB/s | rows/s | RSS before MB | peak RSS MB |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for label, r in runs:
+        for e in r["csv"]:
+            rps = e["rows"] / e["time_s_median"] if e["time_s_median"] else 0
+            out.append(f"| {label} | {e['endpoint']} | {e['status']} | {e['rows']:,} | {e['bytes']:,} | "
+                       f"{e['time_s_median']} | {e['ttfb_s_median']} | {e['mb_per_s']} | {rps:,.0f} | "
+                       f"{e['rss_before_mb']} | {e['peak_rss_mb']} |")
+    return out
+
+
+def report(out_md, workdir):
+    ds = load(workdir, "datasette.json")
+    ours = [(lbl, load(workdir, fn)) for lbl, fn in
+            (("opengov-api SQLite", "opengov-sqlite.json"), ("opengov-api PostgreSQL", "opengov-pg.json"))]
+    ours = [(lbl, r) for lbl, r in ours if r]
+    meta = load(workdir, "meta.json") or {}
+    L = []
+    L.append(f"# opengov-api vs Datasette — {meta.get('date', '?')} on {meta.get('machine', '?')}")
+    L.append("")
+    L.append("Produced by `bench/run.sh` in one run on one machine (see the commands at the end); "
+             "loopback only; medians of the wrk rounds. Ratios are opengov-api / Datasette in this same run.")
+    L.append("")
+    for k in ("date", "machine_detail", "binary", "wrk", "datasette", "config", "quiet"):
+        if k in meta:
+            L.append(f"- {k}: {meta[k]}")
+    L.append("")
+    L.append("## Ratios to Datasette (same run)")
+    L.append("")
+    hdr = "| endpoint | target | Datasette | " + " | ".join(f"{lbl}" for lbl, _ in ours) + " | " + \
+        " | ".join(f"ratio {lbl.split()[-1]}" for lbl, _ in ours) + " |"
+    L.append(hdr)
+    L.append("|---|---:|---:|" + "---:|" * (2 * len(ours)))
+    dsd = {e["endpoint"]: e for e in ds["endpoints"]} if ds else {}
+    dsc = {e["endpoint"]: e for e in ds["csv"]} if ds else {}
+    verdicts = {}
+    for name in ("a_list", "b_filtered", "c_item", "e_deep_keyset"):
+        d = dsd.get(name, {}).get("rps")
+        vals = []
+        rats = []
+        for lbl, r in ours:
+            v = next((e["rps"] for e in r["endpoints"] if e["endpoint"] == name), None)
+            vals.append(v)
+            q = ratio(v, d)
+            rats.append(q)
+            verdicts[(name, lbl)] = q
+        L.append(f"| {name} ({LABELS[name]}), req/s | ≥ {TARGETS[name]}× | {fmt(d)} | " +
+                 " | ".join(fmt(v) for v in vals) + " | " + " | ".join(fmt(q, 1) + "×" for q in rats) + " |")
+    name = "d_csv_road_works"
+    d = dsc.get(name, {}).get("mb_per_s")
+    vals, rats = [], []
+    for lbl, r in ours:
+        v = next((e["mb_per_s"] for e in r["csv"] if e["endpoint"] == name), None)
+        vals.append(v)
+        q = ratio(v, d)
+        rats.append(q)
+        verdicts[(name, lbl)] = q
+    L.append(f"| {name} ({LABELS[name]}), MB/s | ≥ {TARGETS[name]}× | {fmt(d, 1)} | " +
+             " | ".join(fmt(v, 1) for v in vals) + " | " + " | ".join(fmt(q, 1) + "×" for q in rats) + " |")
+    # rows/s for CSV too (the byte counts differ: our CSV has lon, lat, wkt columns)
+    dr = None
+    if name in dsc and dsc[name]["time_s_median"]:
+        dr = dsc[name]["rows"] / dsc[name]["time_s_median"]
+    vals, rats = [], []
+    for lbl, r in ours:
+        e = next((e for e in r["csv"] if e["endpoint"] == name), None)
+        v = e["rows"] / e["time_s_median"] if e and e["time_s_median"] else None
+        vals.append(v)
+        rats.append(ratio(v, dr))
+    L.append(f"| {name}, rows/s (for reference) | | {fmt(dr)} | " + " | ".join(fmt(v) for v in vals) +
+             " | " + " | ".join(fmt(q, 1) + "×" for q in rats) + " |")
+    L.append("")
+    L.append("Deep page vs first page (target: within 20 %):")
+    L.append("")
+    for lbl, r in ours:
+        e = {x["endpoint"]: x for x in r["endpoints"]}
+        if "a_list" in e and "e_deep_keyset" in e:
+            L.append(f"- {lbl}: e_deep_keyset {e['e_deep_keyset']['rps']:,.0f} req/s = "
+                     f"{100 * e['e_deep_keyset']['rps'] / e['a_list']['rps']:.0f} % of a_list {e['a_list']['rps']:,.0f} req/s")
+    L.append("")
+    L.append("Notes:")
+    L.append("")
+    L.append("- Our CSV has 12 columns (the 9 schema fields, then `lon`, `lat`, `wkt`), Datasette's 11, so the byte "
+             "counts differ; the rows/s line compares the same rows.")
+    L.append("- For opengov-api on PostgreSQL, `other CPU %` is mostly the PostgreSQL server processes (they are not "
+             "children of the API process), not other work on the machine.")
+    for lbl, fn in (("SQLite", "server-sqlite.log"), ("PostgreSQL", "server-pg.log")):
+        p = os.path.join(workdir, fn)
+        if os.path.exists(p):
+            with open(p, errors="replace") as fh:
+                n503 = sum(1 for line in fh if '" 503 ' in line)
+            if n503:
+                L.append(f"- opengov-api {lbl} answered HTTP 503 {n503} times during the run (its log: "
+                         "`database unavailable: timed out waiting for connection`); wrk counts them as errors.")
+    L.append("")
+    L.append("## Targets")
+    L.append("")
+    L.append("| target | " + " | ".join(lbl for lbl, _ in ours) + " |")
+    L.append("|---|" + "---|" * len(ours))
+    for name in ("a_list", "b_filtered", "c_item", "e_deep_keyset", "d_csv_road_works"):
+        cells = []
+        for lbl, _ in ours:
+            q = verdicts.get((name, lbl))
+            cells.append("n/a" if q is None else f"{'met' if q >= TARGETS[name] else 'MISSED'} ({q:.1f}×)")
+        L.append(f"| {LABELS[name]} ≥ {TARGETS[name]}× | " + " | ".join(cells) + " |")
+    cells = []
+    for lbl, r in ours:
+        e = {x["endpoint"]: x for x in r["endpoints"]}
+        if "a_list" in e and "e_deep_keyset" in e:
+            rel = e["e_deep_keyset"]["rps"] / e["a_list"]["rps"]
+            cells.append(f"{'met' if rel >= 0.8 else 'MISSED'} ({100 * rel:.0f} %)")
+        else:
+            cells.append("n/a")
+    L.append("| deep page within 20 % of first page | " + " | ".join(cells) + " |")
+    big = [(lbl, load(workdir, fn)) for lbl, fn in (("SQLite", "export-1m-sqlite.json"), ("PostgreSQL", "export-1m-pg.json"))]
+    cells = []
+    for lbl, b in big:
+        if b:
+            worst = max(x["peak_minus_idle_mb"] for x in b["runs"])
+            cells.append(f"{'met' if worst <= 64 else 'MISSED'} (+{worst} MB)")
+        else:
+            cells.append("n/a")
+    L.append("| 1,000,000-row CSV export: peak RSS ≤ idle + 64 MB | " + " | ".join(cells) + " |")
+    L.append("")
+    L.append("## Import (opengov-api `import`, rows/s from its log)")
+    L.append("")
+    L.append("| rows | backend | rows | seconds | rows/s |")
+    L.append("|---:|---|---:|---:|---:|")
+    for key, rows, lbl in (("import-200k-sqlite", "200,000", "SQLite"), ("import-200k-pg", "200,000", "PostgreSQL"),
+                           ("import-1m-sqlite", "1,000,000", "SQLite"), ("import-1m-pg", "1,000,000", "PostgreSQL")):
+        imp = (meta.get("imports") or {}).get(key)
+        if imp:
+            L.append(f"| {rows} | {lbl} | {imp['rows']:,} | {imp['seconds']} | {imp['rows_per_s']:,} |")
+    L.append("")
+    L.append("## 1,000,000-row CSV export (whole registry, curl; VmRSS sampled every 50 ms)")
+    L.append("")
+    L.append("| backend | run | HTTP | bytes | rows | columns | ids 1..N in order | time s | TTFB s | MB/s | idle RSS MB | peak RSS MB (sampled / VmHWM) | peak − idle MB |")
+    L.append("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    for lbl, b in big:
+        if not b:
+            continue
+        for i, x in enumerate(b["runs"], 1):
+            L.append(f"| {lbl} | {i} | {x['status']} | {x['bytes']:,} | {x['rows']:,} | {x['columns']} | "
+                     f"{x['ids_sequential']} ({x['first_id']}..{x['last_id']}) | {x['total_s']:.2f} | {x['ttfb_s']:.3f} | "
+                     f"{x['mb_per_s']} | {x['idle_rss_mb']} | {x['peak_rss_mb_sampled']} / {x['peak_rss_mb_hwm']} | "
+                     f"{x['peak_minus_idle_mb']} |")
+    L.append("")
+    L.append("## All measurements")
+    L.append("")
+    runs = ([("Datasette", ds)] if ds else []) + ours
+    L += endpoint_table(runs)
+    L.append("")
+    L.append("Paths:")
+    L.append("")
+    for lbl, r in runs:
+        for e in r["endpoints"] + r["csv"]:
+            p = e["path"]
+            if len(p) > 160:
+                p = p[:150] + "…"
+            L.append(f"- {lbl} {e['endpoint']}: `{p}`")
+    L.append("")
+    L.append("## Commands")
+    L.append("")
+    L.append("```sh")
+    L += meta.get("commands", [])
+    L.append("```")
+    L.append("")
+    with open(out_md, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(L))
+    print("\n".join(L))
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "deep-cursor":
+        deep_cursor(args[0], int(args[1]))
+    elif cmd == "verify":
+        verify(*args)
+    elif cmd == "export-rss":
+        rep = 2
+        if "--repeats" in args:
+            i = args.index("--repeats")
+            rep = int(args[i + 1])
+            args = args[:i] + args[i + 2:]
+        export_rss(*args, repeats=rep)
+    elif cmd == "report":
+        report(*args)
+    elif cmd == "cursor":
+        print(computed_cursor(int(args[0])))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

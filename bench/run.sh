@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# Benchmark opengov-api (SQLite and PostgreSQL) against Datasette in ONE run on this machine, with
+# the peer benchmark kit (shared/bench): same data (gen_data.py, default seed), same harness
+# (measure.py: wrk for JSON, curl for CSV), loopback only, every server stopped by its PID.
+#
+#   bench/run.sh                          # everything (~20 min on 2 cores), writes bench/results/<date>-<machine>.md
+#   ROUNDS=1 DURATION=5 bench/run.sh      # quicker, less reliable
+#   STEPS="sqlite pg" bench/run.sh        # only some steps (datasette sqlite pg big)
+#
+# Steps: (1) copy the kit to $KIT, generate 200,000 rows; (2) Datasette via the kit's run_peers.sh;
+# (3) opengov-api on SQLite: load-fixtures, define-registry, import, serve, verify, measure.py;
+# (4) the same on PostgreSQL ($PG_DB, created and dropped here); (5) 1,000,000 rows: import into
+# fresh SQLite and PostgreSQL databases, then export the whole registry as CSV while sampling the
+# server's VmRSS every 50 ms; (6) the report.
+#
+# Needs: target/release/opengov-api (built here with `cargo build --release --locked` when missing
+# or older than the sources, never while another build runs), python3, curl, wrk (apt), psql,
+# createdb/dropdb and a PostgreSQL on $PG_HOST:$PG_PORT with trust auth for $PG_USER.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+BENCH="$REPO/bench"
+BIN="$REPO/target/release/opengov-api"
+KIT_SRC=${KIT_SRC:-/work/shared/bench}
+KIT=${KIT:-/tmp/bench-kit}
+WORK=${WORK:-/tmp/opengov-bench}
+PORT=${PORT:-8090}
+PG_HOST=${PG_HOST:-127.0.0.1}
+PG_PORT=${PG_PORT:-5432}
+PG_USER=${PG_USER:-postgres}
+PG_DB=${PG_DB:-opengov_bench}
+ROWS=${ROWS:-200000}
+BIG_ROWS=${BIG_ROWS:-1000000}
+DEEP_AFTER=${DEEP_AFTER:-150000}
+THREADS=${THREADS:-2}
+CONNS=${CONNS:-64}
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-3}
+CSV_REPEATS=${CSV_REPEATS:-3}
+EXPORT_REPEATS=${EXPORT_REPEATS:-2}
+WORKERS=${WORKERS:-}                 # empty: the server's default (one worker per core)
+STEPS=${STEPS-"datasette sqlite pg big"}   # empty: none (only the kit copy and the report)
+QUIET_BUSY_PCT=${QUIET_BUSY_PCT:-15}
+QUIET_MAX_S=${QUIET_MAX_S:-1200}
+BUILD_WAIT_S=${BUILD_WAIT_S:-900}
+KEEP_DB=${KEEP_DB:-0}
+MACHINE=${MACHINE:-$(hostname -s)}
+DATE=${DATE:-$(date -u +%Y-%m-%d)}
+OUT=${OUT:-$BENCH/results/$DATE-$MACHINE.md}
+
+[ "$PG_DB" = test ] && { echo "refusing to use the database named test" >&2; exit 2; }
+[ "$DURATION" -le 120 ] || { echo "DURATION is capped at 120 s" >&2; exit 2; }
+
+PG_URL="postgres://$PG_USER@$PG_HOST:$PG_PORT/$PG_DB"
+BASE="http://127.0.0.1:$PORT"
+SERVER_PID=""
+CREATED_PG=0
+mkdir -p "$WORK" "$BENCH/results"
+: > "$WORK/commands.txt"
+: > "$WORK/imports.tsv"
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+cmd() {  # run and record a command (with its directory when that is not the repository)
+  if [ "$PWD" != "$REPO" ]; then printf '(cd %s) ' "$PWD" >> "$WORK/commands.txt"; fi
+  printf '%s\n' "$*" >> "$WORK/commands.txt"
+  "$@"
+}
+
+stop_pid() {
+  local p=$1 i
+  kill "$p" 2>/dev/null || return 0
+  for i in $(seq 1 40); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.25; done
+  kill -9 "$p" 2>/dev/null || true
+}
+
+pg() { psql -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" -qtAX "$@"; }
+drop_pg() { dropdb -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" --if-exists "$PG_DB"; }
+fresh_pg() {
+  drop_pg
+  cmd createdb -h "$PG_HOST" -p "$PG_PORT" -U "$PG_USER" "$PG_DB"
+  CREATED_PG=1
+}
+
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then stop_pid "$SERVER_PID"; SERVER_PID=""; fi
+  if [ "$CREATED_PG" = 1 ] && [ "$KEEP_DB" != 1 ]; then drop_pg || true; fi
+  if [ "$KEEP_DB" != 1 ]; then rm -f "$WORK"/*.db "$WORK"/*.db-wal "$WORK"/*.db-shm; fi
+}
+trap cleanup EXIT
+
+cpu_busy_pct() {  # whole-machine CPU busy % over 5 s
+  local u1 n1 s1 i1 w1 q1 sq1 st1 u2 n2 s2 i2 w2 q2 sq2 st2 a b
+  read -r _ u1 n1 s1 i1 w1 q1 sq1 st1 _ < /proc/stat
+  sleep 5
+  read -r _ u2 n2 s2 i2 w2 q2 sq2 st2 _ < /proc/stat
+  a=$(( (u2+n2+s2+q2+sq2+st2) - (u1+n1+s1+q1+sq1+st1) ))
+  b=$(( a + (i2+w2) - (i1+w1) ))
+  echo $(( b > 0 ? 100 * a / b : 0 ))
+}
+
+wait_quiet() {  # wait (up to QUIET_MAX_S) until other work uses less than QUIET_BUSY_PCT of the CPU
+  local waited=0 busy
+  while :; do
+    busy=$(cpu_busy_pct); waited=$((waited + 5))
+    if [ "$busy" -lt "$QUIET_BUSY_PCT" ]; then log "machine quiet (${busy}% busy)"; echo "$1 ${busy}%" >> "$WORK/quiet.txt"; return 0; fi
+    if [ "$waited" -ge "$QUIET_MAX_S" ]; then
+      log "machine still ${busy}% busy after ${waited}s; measuring anyway"; echo "$1 ${busy}% (NOT quiet)" >> "$WORK/quiet.txt"; return 0
+    fi
+    log "machine ${busy}% busy (other work); waiting"; sleep 25; waited=$((waited + 25))
+  done
+}
+
+build_running() { pgrep -f 'cargo build --release' >/dev/null 2>&1; }
+
+ensure_binary() {
+  local waited=0
+  while build_running; do
+    [ "$waited" -ge "$BUILD_WAIT_S" ] && { log "a release build is still running after ${waited}s"; exit 1; }
+    log "a release build is running; waiting (${waited}s)"; sleep 30; waited=$((waited + 30))
+  done
+  if [ ! -x "$BIN" ] || [ -n "$(cd "$REPO" && find src migrations fixtures build.rs Cargo.toml Cargo.lock -newer "$BIN" -print -quit 2>/dev/null)" ]; then
+    log "building the release binary (missing or older than the sources)"
+    (cd "$REPO" && cargo build --release --locked) > "$WORK/build.log" 2>&1 || { tail -20 "$WORK/build.log" >&2; exit 1; }
+  fi
+}
+
+wait_http() {  # url seconds
+  local url=$1 n=$(( $2 * 4 )) i
+  for i in $(seq 1 "$n"); do
+    curl -sf -o /dev/null --max-time 2 "$url" && return 0
+    kill -0 "$SERVER_PID" 2>/dev/null || { log "server exited"; return 1; }
+    sleep 0.25
+  done
+  log "server at $url did not come up"; return 1
+}
+
+start_server() {  # database-url log
+  local args=(serve --bind "127.0.0.1:$PORT" --database-url "$1")
+  [ -n "$WORKERS" ] && args+=(--workers "$WORKERS")
+  printf '%s\n' "$BIN ${args[*]} &" >> "$WORK/commands.txt"
+  "$BIN" "${args[@]}" > "$2" 2>&1 &
+  SERVER_PID=$!
+  wait_http "$BASE/readyz" 60
+  log "opengov-api serving on $BASE (pid $SERVER_PID)"
+}
+
+stop_server() { stop_pid "$SERVER_PID"; SERVER_PID=""; }
+
+load_db() {  # database-url csv label
+  local url=$1 csv=$2 label=$3 line
+  cmd "$BIN" load-fixtures --database-url "$url" > "$WORK/load-$label.log" 2>&1
+  cmd "$BIN" define-registry --database-url "$url" "$BENCH/registry/registry.toml" >> "$WORK/load-$label.log" 2>&1
+  cmd "$BIN" import --database-url "$url" bench "$csv" > "$WORK/import-$label.log" 2>&1 || { cat "$WORK/import-$label.log" >&2; exit 1; }
+  line=$(grep -o 'imported [0-9]* rows into bench in [0-9.]* s ([0-9]* rows/s)' "$WORK/import-$label.log")
+  log "$label: $line"
+  # label rows seconds rows/s
+  echo "$line" | awk -v l="$label" '{gsub(/[()]/,""); print l "\t" $2 "\t" $7 "\t" $9}' >> "$WORK/imports.tsv"
+}
+
+write_args() {  # file cursor
+  cat > "$1" <<EOF
+--name=opengov-api
+--endpoint=a_list=/api/v1/registries/bench/items?limit=100
+--endpoint=b_filtered=/api/v1/registries/bench/items?registry=road-works&year__gt=2000&limit=100
+--endpoint=c_item=/api/v1/registries/bench/items/{id}
+--endpoint=e_deep_keyset=/api/v1/registries/bench/items?limit=100&cursor=$2
+--csv=d_csv_road_works=/api/v1/registries/bench/items.csv?registry=road-works
+EOF
+}
+
+measure_ours() {  # database-url label
+  local url=$1 label=$2 cursor
+  start_server "$url" "$WORK/server-$label.log"
+  cursor=$(python3 "$BENCH/helpers.py" deep-cursor "$BASE" "$DEEP_AFTER")
+  write_args "$WORK/opengov-$label.args" "$cursor"
+  log "verifying endpoints ($label)"
+  python3 "$BENCH/helpers.py" verify "$BASE" "$WORK/opengov-$label.args" "$KIT/data/registry_items.csv" | tee "$WORK/verify-$label.txt" >&2
+  wait_quiet "opengov-$label"
+  log "measuring opengov-api on $label"
+  (cd "$KIT" && cmd python3 measure.py @"$WORK/opengov-$label.args" --base "$BASE" --pid "$SERVER_PID" \
+      --rounds "$ROUNDS" --threads "$THREADS" --conns "$CONNS" --duration "$DURATION" --warmup "$WARMUP" \
+      --csv-repeats "$CSV_REPEATS" --id-max "$ROWS" \
+      --json-out "$WORK/opengov-$label.json" --md-out "$WORK/opengov-$label.md" > /dev/null)
+  stop_server
+}
+
+step_kit() {
+  log "copying the kit to $KIT (keeping its .venv) and generating $ROWS rows"
+  mkdir -p "$KIT"
+  cmd cp -r "$KIT_SRC/." "$KIT/"
+  chmod -R u+w "$KIT"
+  (cd "$KIT" && cmd python3 gen_data.py --rows "$ROWS")
+}
+
+step_datasette() {
+  log "measuring Datasette with the kit"
+  rm -f "$KIT/results/datasette.json"
+  (cd "$KIT" && cmd env PEERS=datasette OUT=results-peers.md RESDIR=results LOGDIR=logs ROWS="$ROWS" ROUNDS="$ROUNDS" DURATION="$DURATION" CONNS="$CONNS" \
+      THREADS="$THREADS" WARMUP="$WARMUP" CSV_REPEATS="$CSV_REPEATS" ./run_peers.sh > "$WORK/datasette-run.log" 2>&1) \
+    || { tail -30 "$WORK/datasette-run.log" >&2; exit 1; }
+  cp "$KIT/results/datasette.json" "$KIT/results/datasette.md" "$WORK/"
+  cp "$KIT/results-peers.md" "$WORK/results-peers.md"
+}
+
+step_sqlite() {
+  local db="$WORK/sqlite-200k.db"
+  rm -f "$db" "$db-wal" "$db-shm"
+  load_db "sqlite://$db" "$KIT/data/registry_items.csv" 200k-sqlite
+  measure_ours "sqlite://$db" sqlite
+}
+
+step_pg() {
+  fresh_pg
+  load_db "$PG_URL" "$KIT/data/registry_items.csv" 200k-pg
+  measure_ours "$PG_URL" pg
+}
+
+step_big() {
+  local db="$WORK/sqlite-1m.db" csvpath="/api/v1/registries/bench/items.csv"
+  log "generating $BIG_ROWS rows"
+  (cd "$KIT" && cmd python3 gen_data.py --rows "$BIG_ROWS" --out-dir data-1m)
+  rm -f "$db" "$db-wal" "$db-shm"
+  load_db "sqlite://$db" "$KIT/data-1m/registry_items.csv" 1m-sqlite
+  fresh_pg
+  load_db "$PG_URL" "$KIT/data-1m/registry_items.csv" 1m-pg
+  for label in sqlite pg; do
+    local url="sqlite://$db"
+    [ "$label" = pg ] && url=$PG_URL
+    start_server "$url" "$WORK/server-1m-$label.log"
+    wait_quiet "export-1m-$label"
+    log "exporting $BIG_ROWS rows as CSV from $label while sampling RSS"
+    cmd python3 "$BENCH/helpers.py" export-rss "$BASE" "$csvpath" "$SERVER_PID" "$WORK/export-1m-$label.json" --repeats "$EXPORT_REPEATS"
+    stop_server
+  done
+}
+
+write_meta() {
+  python3 - "$WORK" <<EOF
+import json, os, subprocess, sys
+w = sys.argv[1]
+def sh(c):
+    return subprocess.run(c, shell=True, capture_output=True, text=True).stdout.strip()
+imports = {}
+for line in open(os.path.join(w, "imports.tsv")):
+    l, rows, secs, rps = line.split("\t")
+    imports["import-" + l] = {"rows": int(rows), "seconds": float(secs), "rows_per_s": int(rps)}
+meta = {
+  "date": sh("date -u +%Y-%m-%dT%H:%M:%SZ"),
+  "machine": "$MACHINE",
+  "machine_detail": sh("nproc") + " cores (" + sh("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'") + "), "
+      + sh("awk '/MemTotal/ {printf \"%.1f GiB\", \$2/1048576}' /proc/meminfo") + " RAM, kernel " + sh("uname -r"),
+  "binary": open(os.path.join(w, "provenance.txt")).read().strip(),
+  "wrk": sh("wrk --version 2>&1 | head -1 | awk '{print \$1, \$2}'") + ", on the same machine (wrk and the server share the 2 cores)",
+  "datasette": sh("$KIT/.venv/bin/datasette --version") + " (SQLite " + sh("$KIT/.venv/bin/python -c 'import sqlite3;print(sqlite3.sqlite_version)'") + "), run by the kit's run_peers.sh: datasette serve -i data/registry.db --setting suggest_facets off",
+  "config": "wrk -t$THREADS -c$CONNS -d${DURATION}s x $ROUNDS rounds per endpoint (medians), ${WARMUP}s warm-up; CSV: $CSV_REPEATS downloads (median); $ROWS rows; opengov-api workers: ${WORKERS:-default (one per core)}; PostgreSQL " + sh("psql -h $PG_HOST -p $PG_PORT -U $PG_USER -qtAX -c 'show server_version' postgres"),
+  "quiet": "; ".join(l.strip() for l in open(os.path.join(w, "quiet.txt"))) if os.path.exists(os.path.join(w, "quiet.txt")) else "n/a",
+  "imports": imports,
+  "commands": ["# bench/run.sh ran, from $REPO:"] + [l.rstrip("\n") for l in open(os.path.join(w, "commands.txt"))],
+}
+json.dump(meta, open(os.path.join(w, "meta.json"), "w"), indent=2)
+EOF
+}
+
+rm -f "$WORK"/*.json "$WORK/quiet.txt"
+command -v wrk >/dev/null || { log "installing wrk"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+ensure_binary
+# What was measured: the binary's time stamp and the sources it was built from (read now, before
+# the run, since the tree may change while the benchmark runs).
+{
+  printf '%s built %s; HEAD %s' "target/release/opengov-api" "$(date -u -r "$BIN" +%Y-%m-%dT%H:%M:%SZ)" "$(cd "$REPO" && git rev-parse --short HEAD)"
+  dirty=$(cd "$REPO" && git status --short -- src migrations fixtures build.rs Cargo.toml Cargo.lock | awk '{print $2}' | tr '\n' ' ' || true)
+  if [ -n "$dirty" ]; then printf ' + uncommitted changes in: %s' "$dirty"; else printf ' (sources clean)'; fi
+  echo
+} > "$WORK/provenance.txt"
+step_kit
+for s in $STEPS; do
+  case "$s" in
+    datasette) step_datasette ;;
+    sqlite) step_sqlite ;;
+    pg) step_pg ;;
+    big) step_big ;;
+    *) log "unknown step $s" ;;
+  esac
+done
+# Datasette's quiet note lives in its own results file.
+grep -h 'Machine busy before run' "$WORK/datasette.md" 2>/dev/null | sed 's/^Machine busy before run: /datasette /' >> "$WORK/quiet.txt" || true
+write_meta
+python3 "$BENCH/helpers.py" report "$OUT" "$WORK" > /dev/null
+log "wrote $OUT"
+cat "$OUT"
