@@ -204,27 +204,32 @@ impl Renderer {
     pub fn rows(&self, rows: &[ItemRow], first: bool) -> Vec<u8> {
         match self.format {
             Format::Csv => self.csv_rows(rows),
-            Format::NdJson => {
-                let mut out = String::with_capacity(rows.len() * 256);
-                for row in rows {
-                    self.item_json(row, &mut out);
-                    out.push('\n');
-                }
+            _ => {
+                let mut out = String::with_capacity(rows.iter().map(|r| r.data.len() + 128).sum());
+                self.json_rows_into(rows, first, &mut out);
                 out.into_bytes()
             }
-            Format::GeoJson | Format::Json => {
-                let mut out = String::with_capacity(rows.len() * 256);
-                for (i, row) in rows.iter().enumerate() {
+        }
+    }
+
+    /// JSON-family rows appended to `out` (items, features or NDJSON lines).
+    pub fn json_rows_into(&self, rows: &[ItemRow], first: bool, out: &mut String) {
+        for (i, row) in rows.iter().enumerate() {
+            match self.format {
+                Format::NdJson => {
+                    self.item_json(row, out);
+                    out.push('\n');
+                }
+                _ => {
                     if i > 0 || !first {
                         out.push(',');
                     }
                     if self.format == Format::GeoJson {
-                        self.feature(row, &mut out);
+                        self.feature(row, out);
                     } else {
-                        self.item_json(row, &mut out);
+                        self.item_json(row, out);
                     }
                 }
-                out.into_bytes()
             }
         }
     }

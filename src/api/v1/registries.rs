@@ -679,7 +679,7 @@ async fn items(
     }
     let body = match format {
         Format::Json => {
-            let mut out = String::with_capacity(rows.len() * 300 + 512);
+            let mut out = String::with_capacity(rows.iter().map(|r| r.data.len() + 128).sum::<usize>() + 512);
             out.push_str("{\"registry\":");
             out.push_str(&serde_json::to_string(registry.slug()).unwrap_or_default());
             out.push_str(&format!(",\"sample\":{}", registry.row.sample));
@@ -692,7 +692,7 @@ async fn items(
                 out.push_str(&serde_json::to_string(&note).unwrap_or_else(|_| "null".into()));
             }
             out.push_str(",\"items\":[");
-            out.push_str(std::str::from_utf8(&renderer.rows(&rows, true)).unwrap_or_default());
+            renderer.json_rows_into(&rows, true, &mut out);
             out.push_str(&format!(
                 "],\"total\":{total},\"total_exact\":{total_exact},\"limit\":{limit},\"next_cursor\":{},\"links\":{{\"self\":{},\"next\":{}}}}}",
                 serde_json::to_string(&next_cursor).unwrap_or_default(),
