@@ -21,7 +21,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$REPO/bench"
 BIN="$REPO/target/release/opengov-api"
-KIT_SRC=${KIT_SRC:-/work/shared/bench}
+KIT_SRC=${KIT_SRC:-$REPO/../shared/bench}
 KIT=${KIT:-/tmp/bench-kit}
 WORK=${WORK:-/tmp/opengov-bench}
 PORT=${PORT:-8090}
