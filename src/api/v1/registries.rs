@@ -679,7 +679,8 @@ async fn items(
     }
     let body = match format {
         Format::Json => {
-            let mut out = String::with_capacity(rows.iter().map(|r| r.data.len() + 128).sum::<usize>() + 512);
+            let mut out =
+                String::with_capacity(rows.iter().map(|r| r.data.len() + 128).sum::<usize>() + 512);
             out.push_str("{\"registry\":");
             out.push_str(&serde_json::to_string(registry.slug()).unwrap_or_default());
             out.push_str(&format!(",\"sample\":{}", registry.row.sample));
