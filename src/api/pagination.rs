@@ -11,14 +11,64 @@ use crate::error::AppError;
 pub const DEFAULT_LIMIT: u32 = 100;
 pub const MAX_LIMIT: u32 = 1000;
 
+/// The wire form of every cursor: a format version, the position after which to continue, and
+/// the fingerprint of the filters (and sort) it was issued for.
 #[derive(Serialize, Deserialize)]
-struct CursorData {
-    /// Version of the cursor format.
+struct Cursor<P> {
     v: u8,
-    /// Key of the last record served.
-    after: String,
-    /// Fingerprint of the filters.
+    #[serde(flatten)]
+    position: P,
     f: String,
+}
+
+/// Position in a collection ordered by id.
+#[derive(Serialize, Deserialize)]
+struct KeyPosition {
+    after: String,
+}
+
+/// Position in registry items: the sort values and `seq` of the last item served.
+#[derive(Serialize, Deserialize)]
+struct ItemPosition {
+    after: Vec<serde_json::Value>,
+    seq: i64,
+}
+
+fn encode_cursor<P: Serialize>(position: P, fingerprint: &str) -> String {
+    let cursor = Cursor {
+        v: 1,
+        position,
+        f: fingerprint.to_owned(),
+    };
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&cursor).unwrap_or_default())
+}
+
+/// The position to continue after, if the cursor is well formed, ours, and was issued for these
+/// filters.
+fn decode_cursor<P: serde::de::DeserializeOwned>(
+    cursor: &str,
+    fingerprint: &str,
+) -> Result<P, AppError> {
+    let bad = || {
+        AppError::invalid(
+            "cursor",
+            "is not a cursor this API issued; start again without it",
+        )
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(cursor.as_bytes())
+        .map_err(|_| bad())?;
+    let data: Cursor<P> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if data.v != 1 {
+        return Err(bad());
+    }
+    if data.f != fingerprint {
+        return Err(AppError::invalid(
+            "cursor",
+            "was issued for different filters or sort; repeat them or start again without a cursor",
+        ));
+    }
+    Ok(data.position)
 }
 
 /// A stable fingerprint of a collection (`scope`, e.g. its path) and its filter parameters
@@ -42,36 +92,17 @@ pub fn fingerprint(scope: &str, filters: &[(&str, Option<&str>)]) -> String {
 }
 
 pub fn encode(after: &str, fingerprint: &str) -> String {
-    let data = CursorData {
-        v: 1,
-        after: after.to_owned(),
-        f: fingerprint.to_owned(),
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
+    encode_cursor(
+        KeyPosition {
+            after: after.to_owned(),
+        },
+        fingerprint,
+    )
 }
 
-/// The key to continue after, if the cursor is well formed and was issued for these filters.
+/// The key to continue after (see [`decode_cursor`]).
 pub fn decode(cursor: &str, fingerprint: &str) -> Result<String, AppError> {
-    let bad = || {
-        AppError::invalid(
-            "cursor",
-            "is not a cursor this API issued; start again without it",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.as_bytes())
-        .map_err(|_| bad())?;
-    let data: CursorData = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if data.v != 1 {
-        return Err(bad());
-    }
-    if data.f != fingerprint {
-        return Err(AppError::invalid(
-            "cursor",
-            "was issued for different filters; repeat the original filters or start again without a cursor",
-        ));
-    }
-    Ok(data.after)
+    decode_cursor::<KeyPosition>(cursor, fingerprint).map(|p| p.after)
 }
 
 /// Page size for a format: CSV without `limit` is a complete export (every matching record);
@@ -104,6 +135,27 @@ pub fn limit(raw: Option<&str>) -> Result<u32, AppError> {
     }
 }
 
+pub fn encode_item_cursor(after: Vec<serde_json::Value>, seq: i64, fingerprint: &str) -> String {
+    encode_cursor(ItemPosition { after, seq }, fingerprint)
+}
+
+/// The sort values and `seq` to continue after (see [`decode_cursor`]).
+pub fn decode_item_cursor(
+    cursor: &str,
+    fingerprint: &str,
+) -> Result<(Vec<serde_json::Value>, i64), AppError> {
+    decode_cursor::<ItemPosition>(cursor, fingerprint).map(|p| (p.after, p.seq))
+}
+
+/// Fingerprint of an item query from its canonical `name=value` pairs.
+pub fn item_fingerprint(slug: &str, canonical: &[(String, String)]) -> String {
+    let pairs: Vec<(&str, Option<&str>)> = canonical
+        .iter()
+        .map(|(k, v)| (k.as_str(), Some(v.as_str())))
+        .collect();
+    fingerprint(&format!("registries/{slug}/items"), &pairs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +173,24 @@ mod tests {
     }
 
     #[test]
+    fn item_cursor_wire_form_is_stable() {
+        // bench/helpers.py computes this cursor independently; the layout must not drift.
+        let c = encode_item_cursor(vec![], 150_000, "ce58725dfd22f124");
+        assert_eq!(
+            c,
+            "eyJ2IjoxLCJhZnRlciI6W10sInNlcSI6MTUwMDAwLCJmIjoiY2U1ODcyNWRmZDIyZjEyNCJ9"
+        );
+        assert_eq!(
+            decode_item_cursor(&c, "ce58725dfd22f124").unwrap(),
+            (vec![], 150_000)
+        );
+        assert!(
+            decode(&c, "ce58725dfd22f124").is_err(),
+            "an item cursor is not a key cursor"
+        );
+    }
+
+    #[test]
     fn limit_bounds() {
         assert_eq!(limit(None).unwrap(), 100);
         assert_eq!(limit(Some("1000")).unwrap(), 1000);
@@ -128,59 +198,4 @@ mod tests {
             assert!(limit(Some(bad)).is_err(), "{bad}");
         }
     }
-}
-
-/// A keyset cursor over registry items: the sort values and `seq` of the last item served.
-#[derive(Serialize, Deserialize)]
-struct ItemCursorData {
-    v: u8,
-    after: Vec<serde_json::Value>,
-    seq: i64,
-    f: String,
-}
-
-pub fn encode_item_cursor(after: Vec<serde_json::Value>, seq: i64, fingerprint: &str) -> String {
-    let data = ItemCursorData {
-        v: 1,
-        after,
-        seq,
-        f: fingerprint.to_owned(),
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&data).unwrap_or_default())
-}
-
-/// The sort values and `seq` to continue after, if the cursor is ours and fits these filters.
-pub fn decode_item_cursor(
-    cursor: &str,
-    fingerprint: &str,
-) -> Result<(Vec<serde_json::Value>, i64), AppError> {
-    let bad = || {
-        AppError::invalid(
-            "cursor",
-            "is not a cursor this API issued; start again without it",
-        )
-    };
-    let bytes = URL_SAFE_NO_PAD
-        .decode(cursor.as_bytes())
-        .map_err(|_| bad())?;
-    let data: ItemCursorData = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    if data.v != 1 {
-        return Err(bad());
-    }
-    if data.f != fingerprint {
-        return Err(AppError::invalid(
-            "cursor",
-            "was issued for different filters or sort; repeat them or start again without a cursor",
-        ));
-    }
-    Ok((data.after, data.seq))
-}
-
-/// Fingerprint of an item query from its canonical `name=value` pairs.
-pub fn item_fingerprint(slug: &str, canonical: &[(String, String)]) -> String {
-    let pairs: Vec<(&str, Option<&str>)> = canonical
-        .iter()
-        .map(|(k, v)| (k.as_str(), Some(v.as_str())))
-        .collect();
-    fingerprint(&format!("registries/{slug}/items"), &pairs)
 }
