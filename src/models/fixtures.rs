@@ -19,6 +19,7 @@ use crate::models::milestones::MilestoneRow;
 use crate::models::partial_date::PartialDate;
 use crate::models::plans::{EndorsementRow, MemberRow, PlanRow, SpaceRow};
 use crate::models::progress::{AssessmentRow, ProgressUpdateRow};
+use crate::models::provenance::{TextRow, insert_record_source, insert_text};
 use crate::models::sources::Source;
 use crate::models::vocab::*;
 
@@ -346,8 +347,7 @@ pub struct PlanFixtures {
     assessments: Vec<AssessmentRow>,
     progress_updates: Vec<ProgressUpdateRow>,
     record_sources: Vec<(String, String, String)>,
-    /// (entity type, id, field, lang, value, source id)
-    texts: Vec<(String, String, String, String, String, String)>,
+    texts: Vec<TextRow>,
 }
 
 /// Collects problems while converting fixture records into rows.
@@ -1124,25 +1124,10 @@ impl PlanFixtures {
                 .execute(conn)?;
         }
         for (entity_type, entity_id, source_id) in &self.record_sources {
-            diesel::insert_into(record_sources::table)
-                .values((
-                    record_sources::entity_type.eq(entity_type),
-                    record_sources::entity_id.eq(entity_id),
-                    record_sources::source_id.eq(source_id),
-                ))
-                .execute(conn)?;
+            insert_record_source(conn, entity_type, entity_id, source_id)?;
         }
-        for (entity_type, entity_id, field, lang, value, source_id) in &self.texts {
-            diesel::insert_into(localized_texts::table)
-                .values((
-                    localized_texts::entity_type.eq(entity_type),
-                    localized_texts::entity_id.eq(entity_id),
-                    localized_texts::field.eq(field),
-                    localized_texts::lang.eq(lang),
-                    localized_texts::value.eq(value),
-                    localized_texts::source_id.eq(Some(source_id)),
-                ))
-                .execute(conn)?;
+        for text in &self.texts {
+            insert_text(conn, text)?;
         }
         Ok(LoadSummary {
             sources: self.sources.len(),

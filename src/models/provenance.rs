@@ -59,6 +59,44 @@ pub fn load_sources(
     Ok(by_record)
 }
 
+/// Records that `source_id` supports the record (`entity_type`, `entity_id`).
+pub fn insert_record_source(
+    conn: &mut DbConn,
+    entity_type: &str,
+    entity_id: &str,
+    source_id: &str,
+) -> QueryResult<()> {
+    diesel::insert_into(record_sources::table)
+        .values((
+            record_sources::entity_type.eq(entity_type),
+            record_sources::entity_id.eq(entity_id),
+            record_sources::source_id.eq(source_id),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Stores one text of a record in one language, with the source its wording comes from.
+pub fn insert_text(
+    conn: &mut DbConn,
+    (entity_type, entity_id, field, lang, value, source_id): &TextRow,
+) -> QueryResult<()> {
+    diesel::insert_into(localized_texts::table)
+        .values((
+            localized_texts::entity_type.eq(entity_type),
+            localized_texts::entity_id.eq(entity_id),
+            localized_texts::field.eq(field),
+            localized_texts::lang.eq(lang),
+            localized_texts::value.eq(value),
+            localized_texts::source_id.eq(Some(source_id)),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// (entity type, entity id, field, language, wording, source id), as fixtures produce them.
+pub type TextRow = (String, String, String, String, String, String);
+
 /// Texts and sources of a set of records, loaded together.
 pub struct Provenance {
     pub texts: HashMap<String, TextBundle>,

@@ -14,6 +14,7 @@ use crate::db::schema::{
 use crate::models::entity;
 use crate::models::lang::Lang;
 use crate::models::partial_date::PartialDate;
+use crate::models::provenance::{TextRow, insert_record_source, insert_text};
 use crate::models::registries::geometry::GeometryKind;
 use crate::models::registries::import::FileFormat;
 use crate::models::registries::schema::{Field, FieldType, valid_field_name};
@@ -89,11 +90,7 @@ pub struct RegistryDefinition {
     pub items_file: String,
     pub items_format: FileFormat,
     sources: Vec<String>,
-    /// (entity type, entity id, field, lang, value, source id)
-    texts: Vec<(String, String, String, String, String, String)>,
-    /// Ids this definition refers to in other tables, checked against the database on store.
-    publisher_id: Option<String>,
-    commitment_id: Option<String>,
+    texts: Vec<TextRow>,
 }
 
 /// Parses and checks one `registry.toml`; `name` is used in messages.
@@ -297,8 +294,6 @@ pub fn parse(name: &str, text: &str) -> Result<RegistryDefinition, Vec<String>> 
         items_format: items_format.unwrap_or(FileFormat::Csv),
         sources: fx.sources.clone(),
         texts,
-        publisher_id: fx.publisher_id.clone(),
-        commitment_id: fx.related_commitment_id.clone(),
     })
 }
 
@@ -314,7 +309,7 @@ impl RegistryDefinition {
         let slug = self.slug().to_owned();
         let db = |e: diesel::result::Error| vec![format!("registry {slug}: database: {e}")];
         let mut problems = Vec::new();
-        if let Some(p) = &self.publisher_id {
+        if let Some(p) = &self.row.publisher_id {
             let found: i64 = institutions::table
                 .find(p)
                 .count()
@@ -324,7 +319,7 @@ impl RegistryDefinition {
                 problems.push(format!("registry {slug}: unknown publisher_id {p:?}"));
             }
         }
-        if let Some(c) = &self.commitment_id {
+        if let Some(c) = &self.row.related_commitment_id {
             let found: i64 = commitments::table
                 .find(c)
                 .count()
@@ -382,27 +377,10 @@ impl RegistryDefinition {
             .map_err(db)?;
         delete_provenance(conn, &slug).map_err(db)?;
         for s in &self.sources {
-            diesel::insert_into(record_sources::table)
-                .values((
-                    record_sources::entity_type.eq(entity::REGISTRY),
-                    record_sources::entity_id.eq(&slug),
-                    record_sources::source_id.eq(s),
-                ))
-                .execute(conn)
-                .map_err(db)?;
+            insert_record_source(conn, entity::REGISTRY, &slug, s).map_err(db)?;
         }
-        for (entity_type, entity_id, field, lang, value, source) in &self.texts {
-            diesel::insert_into(localized_texts::table)
-                .values((
-                    localized_texts::entity_type.eq(entity_type),
-                    localized_texts::entity_id.eq(entity_id),
-                    localized_texts::field.eq(field),
-                    localized_texts::lang.eq(lang),
-                    localized_texts::value.eq(value),
-                    localized_texts::source_id.eq(Some(source)),
-                ))
-                .execute(conn)
-                .map_err(db)?;
+        for text in &self.texts {
+            insert_text(conn, text).map_err(db)?;
         }
         Ok(())
     }

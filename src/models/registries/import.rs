@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::DbConn;
-use crate::db::items::{self, Condition, NewItem, Select, SqlValue};
+use crate::db::items::{self, Condition, NewItem, SqlValue};
 use crate::db::schema::registries;
 use crate::models::registries::geometry::{self, GeometryKind, StoredGeometry};
 use crate::models::registries::schema::{Value, parse_json_value};
@@ -588,14 +588,4 @@ fn read_geojson(
         )?;
     }
     Ok(())
-}
-
-/// Reads back every item of a registry in import order (tests and exports of small registries).
-pub fn all_ids(conn: &mut DbConn, registry: &Registry) -> QueryResult<Vec<String>> {
-    Ok(
-        items::select(conn, &registry.row.table_name, &Select::default())?
-            .into_iter()
-            .map(|r| r.item_id)
-            .collect(),
-    )
 }

@@ -99,11 +99,6 @@ impl Registry {
         self.fields.iter().find(|f| f.name == name)
     }
 
-    /// Fields whose text feeds `q=` search.
-    pub fn text_fields(&self) -> impl Iterator<Item = &Field> {
-        self.fields.iter().filter(|f| f.kind == FieldType::Text)
-    }
-
     pub fn table_spec(&self) -> TableSpec {
         TableSpec {
             table: self.row.table_name.clone(),

@@ -35,10 +35,6 @@ impl FieldType {
     pub fn is_ordered(self) -> bool {
         !matches!(self, FieldType::Boolean)
     }
-
-    pub fn is_numeric(self) -> bool {
-        matches!(self, FieldType::Integer | FieldType::Decimal)
-    }
 }
 
 impl fmt::Display for FieldType {
