@@ -198,7 +198,7 @@ pub fn import_items(args: &ImportArgs) -> Result<(), CliError> {
             ))
         })?;
     let started = std::time::Instant::now();
-    let summary = import::import_file(&mut conn, &registry, &args.file)?;
+    let summary = import::import_file(&mut conn, &registry, &args.file, import::Publish::Always)?;
     let seconds = started.elapsed().as_secs_f64();
     log::info!(
         "imported {} rows into {} in {seconds:.1} s ({:.0} rows/s)",

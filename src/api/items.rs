@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::api::csv::neutralise_formula;
 use crate::api::negotiate::Format;
+use crate::api::release::ReleaseRef;
 use crate::db::items::{self, ItemRow, Select};
 use crate::db::{PooledConn, ReadSnapshot};
 use crate::models::lang::Lang;
@@ -75,6 +76,8 @@ pub struct Renderer {
     pub fields: Option<Vec<String>>,
     pub csv: CsvOptions,
     pub lang: Lang,
+    /// The release read, stated in GeoJSON bodies.
+    pub release: Option<ReleaseRef>,
 }
 
 fn json_string(text: &str) -> String {
@@ -114,7 +117,8 @@ impl Renderer {
         }
     }
 
-    /// `{"id":…,"properties":{…},"geometry":…}`
+    /// `{"id":…,"properties":{…},"geometry":…}` — with every field, the canonical form
+    /// (`registries::write_canonical_item`) a release's checksum is computed over.
     pub fn item_json(&self, row: &ItemRow, out: &mut String) {
         out.push_str("{\"id\":");
         out.push_str(&json_string(&row.item_id));
@@ -169,9 +173,10 @@ impl Renderer {
                 out
             }
             Format::GeoJson => format!(
-                "{{\"type\":\"FeatureCollection\",\"registry\":{},\"sample\":{},\"features\":[",
+                "{{\"type\":\"FeatureCollection\",\"registry\":{},\"sample\":{},\"release\":{},\"features\":[",
                 json_string(self.registry.slug()),
-                self.registry.row.sample
+                self.registry.row.sample,
+                serde_json::to_string(&self.release).unwrap_or_else(|_| "null".into())
             )
             .into_bytes(),
             Format::Json | Format::NdJson => Vec::new(),

@@ -7,6 +7,7 @@ pub mod items;
 pub mod negotiate;
 pub mod pagination;
 pub mod params;
+pub mod release;
 pub mod respond;
 pub mod v1;
 

@@ -32,6 +32,18 @@ struct KeyPosition {
 struct ItemPosition {
     after: Vec<serde_json::Value>,
     seq: i64,
+    /// The release the first page was read at, so every page comes from the same one (absent:
+    /// the latest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    release: Option<i64>,
+}
+
+/// Where an item page continues: after these sort values and `seq`, in this release.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemCursor {
+    pub after: Vec<serde_json::Value>,
+    pub seq: i64,
+    pub release: Option<i64>,
 }
 
 fn encode_cursor<P: Serialize>(position: P, fingerprint: &str) -> String {
@@ -135,16 +147,24 @@ pub fn limit(raw: Option<&str>) -> Result<u32, AppError> {
     }
 }
 
-pub fn encode_item_cursor(after: Vec<serde_json::Value>, seq: i64, fingerprint: &str) -> String {
-    encode_cursor(ItemPosition { after, seq }, fingerprint)
+pub fn encode_item_cursor(cursor: ItemCursor, fingerprint: &str) -> String {
+    encode_cursor(
+        ItemPosition {
+            after: cursor.after,
+            seq: cursor.seq,
+            release: cursor.release,
+        },
+        fingerprint,
+    )
 }
 
-/// The sort values and `seq` to continue after (see [`decode_cursor`]).
-pub fn decode_item_cursor(
-    cursor: &str,
-    fingerprint: &str,
-) -> Result<(Vec<serde_json::Value>, i64), AppError> {
-    decode_cursor::<ItemPosition>(cursor, fingerprint).map(|p| (p.after, p.seq))
+/// The position to continue after (see [`decode_cursor`]).
+pub fn decode_item_cursor(cursor: &str, fingerprint: &str) -> Result<ItemCursor, AppError> {
+    decode_cursor::<ItemPosition>(cursor, fingerprint).map(|p| ItemCursor {
+        after: p.after,
+        seq: p.seq,
+        release: p.release,
+    })
 }
 
 /// Fingerprint of an item query from its canonical `name=value` pairs.
@@ -175,15 +195,26 @@ mod tests {
     #[test]
     fn item_cursor_wire_form_is_stable() {
         // bench/helpers.py computes this cursor independently; the layout must not drift.
-        let c = encode_item_cursor(vec![], 150_000, "ce58725dfd22f124");
+        let position = ItemCursor {
+            after: vec![],
+            seq: 150_000,
+            release: None,
+        };
+        let c = encode_item_cursor(position.clone(), "ce58725dfd22f124");
         assert_eq!(
             c,
             "eyJ2IjoxLCJhZnRlciI6W10sInNlcSI6MTUwMDAwLCJmIjoiY2U1ODcyNWRmZDIyZjEyNCJ9"
         );
         assert_eq!(
             decode_item_cursor(&c, "ce58725dfd22f124").unwrap(),
-            (vec![], 150_000)
+            position
         );
+        let pinned = ItemCursor {
+            release: Some(3),
+            ..position
+        };
+        let c = encode_item_cursor(pinned.clone(), "ce58725dfd22f124");
+        assert_eq!(decode_item_cursor(&c, "ce58725dfd22f124").unwrap(), pinned);
         assert!(
             decode(&c, "ce58725dfd22f124").is_err(),
             "an item cursor is not a key cursor"

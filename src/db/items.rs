@@ -4,8 +4,10 @@
 //!
 //! Every table has the same fixed columns — `seq` (import order, the default key), `item_id`,
 //! `data` (the item's properties as a JSON object, served as-is), the geometry and its
-//! representative point and bounding box, and `search` (normalised text for `q=`) — followed by
-//! `f_<field>` columns.
+//! representative point and bounding box, `search` (normalised text for `q=`), and the release
+//! range a row version is valid in (`valid_from` ≤ n < `valid_to`, open when `valid_to` is null)
+//! — followed by `f_<field>` columns. A row is never changed after it is written except to close
+//! its range, so every release stays readable: an import writes only what changed.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -87,9 +89,9 @@ pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
         Backend::Postgres => "BIGINT PRIMARY KEY",
     };
     let mut ddl = format!(
-        "CREATE TABLE {t} (seq {seq}, item_id {text} NOT NULL UNIQUE, data TEXT NOT NULL, \
+        "CREATE TABLE {t} (seq {seq}, item_id {text} NOT NULL, data TEXT NOT NULL, \
          geometry TEXT, lon {real}, lat {real}, min_lon {real}, min_lat {real}, max_lon {real}, \
-         max_lat {real}, search TEXT",
+         max_lat {real}, search TEXT, valid_from BIGINT NOT NULL, valid_to BIGINT",
         t = quote(&spec.table)
     );
     for c in &spec.columns {
@@ -101,6 +103,14 @@ pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
     }
     ddl.push(')');
     conn.batch_execute(&ddl)?;
+    // One current version per id; every version found by (id, release).
+    conn.batch_execute(&format!(
+        "CREATE UNIQUE INDEX {} ON {t} (item_id) WHERE valid_to IS NULL; \
+         CREATE INDEX {} ON {t} (item_id, valid_from)",
+        quote(&format!("{}_current", spec.table)),
+        quote(&format!("{}_versions", spec.table)),
+        t = quote(&spec.table)
+    ))?;
     for (n, fields) in spec.indexes.iter().enumerate() {
         let cols: Vec<String> = fields.iter().map(|f| field_column(f)).collect();
         conn.batch_execute(&format!(
@@ -122,8 +132,113 @@ pub fn drop_table(conn: &mut DbConn, table: &str) -> QueryResult<()> {
     conn.batch_execute(&format!("DROP TABLE IF EXISTS {}", quote(table)))
 }
 
-pub fn delete_all(conn: &mut DbConn, table: &str) -> QueryResult<usize> {
-    diesel::sql_query(format!("DELETE FROM {}", quote(table))).execute(conn)
+/// The staging table an import writes to before its differences are published: same fixed and
+/// field columns as the item table, no release range, dropped with the transaction.
+pub const STAGE: &str = "import_stage";
+
+/// Creates the (temporary, empty) staging table for `spec` inside the caller's transaction.
+pub fn create_stage(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
+    let backend = conn.backend();
+    let text = column_sql(backend, ColumnType::Text);
+    let real = column_sql(backend, ColumnType::Double);
+    let (drop, on_commit) = match backend {
+        Backend::Sqlite => ("DROP TABLE IF EXISTS temp.import_stage; ", ""),
+        Backend::Postgres => ("DROP TABLE IF EXISTS pg_temp.import_stage; ", " ON COMMIT DROP"),
+    };
+    let mut ddl = format!(
+        "{drop}CREATE TEMPORARY TABLE {STAGE} (seq BIGINT PRIMARY KEY, item_id {text} NOT NULL \
+         UNIQUE, data TEXT NOT NULL, geometry TEXT, lon {real}, lat {real}, min_lon {real}, \
+         min_lat {real}, max_lon {real}, max_lat {real}, search TEXT"
+    );
+    for c in &spec.columns {
+        ddl.push_str(&format!(
+            ", {} {}",
+            field_column(&c.field),
+            column_sql(backend, c.kind)
+        ));
+    }
+    ddl.push(')');
+    ddl.push_str(on_commit);
+    conn.batch_execute(&ddl)
+}
+
+/// True when a row with this id is already staged.
+pub fn is_staged(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    let marks = match conn.backend() {
+        Backend::Sqlite => "?1",
+        Backend::Postgres => "$1",
+    };
+    let found = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM {STAGE} WHERE item_id = {marks}"
+    ))
+    .bind::<Text, _>(id)
+    .get_result::<CountRow>(conn)?;
+    Ok(found.n > 0)
+}
+
+/// Drops the staging table (SQLite keeps temporary tables for the connection's life).
+pub fn drop_stage(conn: &mut DbConn) -> QueryResult<()> {
+    if conn.backend() == Backend::Sqlite {
+        conn.batch_execute("DROP TABLE IF EXISTS temp.import_stage")?;
+    }
+    Ok(())
+}
+
+/// What publishing a staged import did to the item table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Published {
+    pub rows: i64,
+}
+
+/// Makes the staged rows release `number` (global id `release_id`) of the item table: rows whose
+/// content changed or that are gone get `valid_to = number`, new and changed rows are appended
+/// with `valid_from = number`, and one change event per difference goes to `changes`, in item
+/// order. Unchanged rows are not touched. Returns the number of current rows.
+pub fn publish_stage(
+    conn: &mut DbConn,
+    spec: &TableSpec,
+    number: i64,
+    release_id: i64,
+) -> QueryResult<Published> {
+    let t = quote(&spec.table);
+    // Close every current row not staged with the same content.
+    conn.batch_execute(&format!(
+        "UPDATE {t} SET valid_to = {number} WHERE valid_to IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM {STAGE} s WHERE s.item_id = {t}.item_id AND s.data = {t}.data \
+         AND (s.geometry = {t}.geometry OR (s.geometry IS NULL AND {t}.geometry IS NULL)))"
+    ))?;
+    // Append staged rows that no current row matches, after every existing seq.
+    let mut columns: Vec<String> = [
+        "item_id", "data", "geometry", "lon", "lat", "min_lon", "min_lat", "max_lon", "max_lat",
+        "search",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    columns.extend(spec.columns.iter().map(|c| field_column(&c.field)));
+    let list = columns.join(", ");
+    let from_stage: Vec<String> = columns.iter().map(|c| format!("s.{c}")).collect();
+    conn.batch_execute(&format!(
+        "INSERT INTO {t} (seq, valid_from, {list}) \
+         SELECT s.seq + (SELECT COALESCE(MAX(seq), 0) FROM {t}), {number}, {stage_list} \
+         FROM {STAGE} s WHERE NOT EXISTS \
+         (SELECT 1 FROM {t} i WHERE i.item_id = s.item_id AND i.valid_to IS NULL) ORDER BY s.seq",
+        stage_list = from_stage.join(", ")
+    ))?;
+    conn.batch_execute(&format!(
+        "INSERT INTO changes (release_id, record_type, record_id, op) \
+         SELECT {release_id}, 'item', n.item_id, CASE WHEN EXISTS (SELECT 1 FROM {t} o \
+         WHERE o.item_id = n.item_id AND o.valid_to = {number}) THEN 'updated' ELSE 'created' END \
+         FROM {t} n WHERE n.valid_from = {number} ORDER BY n.seq"
+    ))?;
+    conn.batch_execute(&format!(
+        "INSERT INTO changes (release_id, record_type, record_id, op) \
+         SELECT {release_id}, 'item', o.item_id, 'deleted' FROM {t} o \
+         WHERE o.valid_to = {number} AND NOT EXISTS (SELECT 1 FROM {t} n \
+         WHERE n.item_id = o.item_id AND n.valid_from = {number}) ORDER BY o.seq"
+    ))?;
+    let rows = count(conn, &spec.table, Version::Current, &[], None)?;
+    Ok(Published { rows })
 }
 
 /// Numbered placeholders (`$n` for PostgreSQL, `?n` for SQLite), so a keyset condition can use a
@@ -183,8 +298,8 @@ pub fn insert_batch_size(spec: &TableSpec) -> usize {
     (30_000 / (FIXED_INSERT_COLUMNS + spec.columns.len())).clamp(1, 1000)
 }
 
-/// Inserts rows with multi-row INSERT statements.
-pub fn insert(conn: &mut DbConn, spec: &TableSpec, rows: Vec<NewItem>) -> QueryResult<()> {
+/// Writes rows to the staging table with multi-row INSERT statements.
+pub fn stage(conn: &mut DbConn, spec: &TableSpec, rows: Vec<NewItem>) -> QueryResult<()> {
     if rows.is_empty() {
         return Ok(());
     }
@@ -198,8 +313,7 @@ pub fn insert(conn: &mut DbConn, spec: &TableSpec, rows: Vec<NewItem>) -> QueryR
     columns.extend(spec.columns.iter().map(|c| field_column(&c.field)));
     let mut marks = Placeholders::new(conn.backend());
     let mut sql = format!(
-        "INSERT INTO {} ({}) VALUES ",
-        quote(&spec.table),
+        "INSERT INTO {STAGE} ({}) VALUES ",
         columns.join(", ")
     );
     for (i, _) in rows.iter().enumerate() {
@@ -308,9 +422,20 @@ pub struct SortKey {
     pub descending: bool,
 }
 
+/// Which version of the items to read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Version {
+    /// The latest release.
+    #[default]
+    Current,
+    /// The items as they were at this release number.
+    AsOf(i64),
+}
+
 /// What to read: filters, order, where to start, how many.
 #[derive(Debug, Clone, Default)]
 pub struct Select {
+    pub version: Version,
     pub conditions: Vec<Condition>,
     pub sort: Vec<SortKey>,
     /// Values of the sort fields and the `seq` of the last row already served.
@@ -350,7 +475,10 @@ fn where_clause(
     sql: &mut String,
     binds: &mut Vec<SqlValue>,
 ) {
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts: Vec<String> = vec![match select.version {
+        Version::Current => "valid_to IS NULL".to_owned(),
+        Version::AsOf(n) => format!("valid_from <= {n} AND (valid_to IS NULL OR valid_to > {n})"),
+    }];
     let position = |column: &str, marks: &mut Placeholders| match backend {
         Backend::Sqlite => format!("instr({column}, {})", marks.take()),
         Backend::Postgres => format!("strpos({column}, {})", marks.take()),
@@ -414,10 +542,8 @@ fn where_clause(
     if let Some((values, seq)) = &select.after {
         parts.push(keyset_after(&select.sort, values, *seq, marks, binds));
     }
-    if !parts.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&parts.join(" AND "));
-    }
+    sql.push_str(" WHERE ");
+    sql.push_str(&parts.join(" AND "));
 }
 
 /// "Strictly after this row" in the order (sort keys…, seq), with nulls last in every key:
@@ -582,6 +708,7 @@ struct CountRow {
 pub fn count(
     conn: &mut DbConn,
     table: &str,
+    version: Version,
     conditions: &[Condition],
     cap: Option<i64>,
 ) -> QueryResult<i64> {
@@ -589,6 +716,7 @@ pub fn count(
     let mut marks = Placeholders::new(backend);
     let mut binds = Vec::new();
     let spec = Select {
+        version,
         conditions: conditions.to_vec(),
         ..Select::default()
     };

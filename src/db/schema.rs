@@ -188,6 +188,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     record_sources,
     localized_texts,
     registries,
+    releases,
+    changes,
+    plan_record_versions,
+    change_retention,
 );
 
 diesel::table! {
@@ -214,3 +218,47 @@ diesel::table! {
         imported_at -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    releases (id) {
+        id -> BigInt,
+        dataset -> Text,
+        number -> BigInt,
+        created_at -> Text,
+        row_count -> BigInt,
+        added -> BigInt,
+        changed -> BigInt,
+        removed -> BigInt,
+        sha256 -> Text,
+        origin -> Text,
+    }
+}
+
+diesel::table! {
+    changes (id) {
+        id -> BigInt,
+        release_id -> BigInt,
+        record_type -> Text,
+        record_id -> Text,
+        op -> Text,
+    }
+}
+
+diesel::table! {
+    plan_record_versions (record_type, record_id, valid_from) {
+        record_type -> Text,
+        record_id -> Text,
+        valid_from -> BigInt,
+        valid_to -> Nullable<BigInt>,
+        document -> Text,
+    }
+}
+
+diesel::table! {
+    change_retention (id) {
+        id -> Integer,
+        pruned_through -> BigInt,
+    }
+}
+
+diesel::joinable!(changes -> releases (release_id));

@@ -123,9 +123,16 @@ impl FixtureSet {
                 })?;
             let summary = match file {
                 ItemsFile::Embedded(bytes) => {
-                    import::import(conn, &registry, def.items_format, *bytes)
+                    import::import(
+                    conn,
+                    &registry,
+                    def.items_format,
+                    *bytes,
+                    "fixtures",
+                    import::Publish::IfChanged,
+                )
                 }
-                ItemsFile::Disk(path) => import::import_file(conn, &registry, path),
+                ItemsFile::Disk(path) => import::import_file(conn, &registry, path, import::Publish::IfChanged),
             }
             .map_err(refused)?;
             imported.push(summary);

@@ -13,6 +13,7 @@ pub mod plans;
 pub mod progress;
 pub mod provenance;
 pub mod registries;
+pub mod releases;
 pub mod sources;
 pub mod vocab;
 

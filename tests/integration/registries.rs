@@ -629,6 +629,8 @@ both_backends!(
             &registry,
             import::FileFormat::Csv,
             bad.as_bytes(),
+            "test",
+            import::Publish::Always,
         )
         .unwrap_err();
         let import::ImportError::Refused { problems, total } = err else {
@@ -656,6 +658,8 @@ both_backends!(
             &registry,
             import::FileFormat::Csv,
             unknown_column.as_bytes(),
+            "test",
+            import::Publish::Always,
         )
         .unwrap_err();
         assert!(err.to_string().contains("colour"), "{err}");
@@ -665,6 +669,8 @@ both_backends!(
             &registry,
             import::FileFormat::GeoJson,
             not_geojson.as_bytes(),
+            "test",
+            import::Publish::Always,
         )
         .unwrap_err();
         assert!(err.to_string().contains("id"), "{err}");
@@ -698,6 +704,8 @@ both_backends!(streamed_export_spans_many_batches, |app| {
         &registry,
         import::FileFormat::Csv,
         file.as_bytes(),
+            "test",
+            import::Publish::Always,
     )
     .unwrap();
     assert_eq!(summary.rows as usize, rows);

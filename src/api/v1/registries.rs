@@ -14,16 +14,18 @@ use crate::api::dto::{DateValue, ListBody, RecordLinks, SourceRef, date, source_
 use crate::api::items::{CsvOptions, Delimiter, Renderer, position_after, stream_export};
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::pagination;
+use crate::api::release::{self, ReleaseRef};
 use crate::api::params::{list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::{AppState, run, run_app};
-use crate::db::items::{self, Select};
+use crate::db::items::{self, Select, Version};
 use crate::error::AppError;
 use crate::models::lang::{Lang, LocalizedText};
 use crate::models::registries::geometry::GeometryKind;
 use crate::models::registries::query::{self, Operator};
 use crate::models::registries::schema::FieldType;
 use crate::models::registries::{self, Registry};
+use crate::models::releases::{self, Release};
 use crate::models::vocab::{UpdateFrequency, parse_stored};
 
 /// Formats of registry items.
@@ -327,6 +329,11 @@ pub async fn get_registry(
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)] // Documentation of the parameters parsed by `ItemParams::parse`.
 pub struct ItemQueryParams {
+    /// Read this release of the registry (see `/registries/{slug}/releases`) instead of the
+    /// latest: the answer never changes and is cached as immutable. Unpinned pages name the
+    /// release they were read from, and their cursors stay on it.
+    #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+    release: Option<String>,
     /// Page size, 1 to 1000. JSON pages default to 100; CSV, GeoJSON and NDJSON without `limit`
     /// are complete exports streamed in batches (never truncated).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
@@ -377,7 +384,8 @@ pub struct ItemQueryParams {
     neutralise_formulas: Option<String>,
 }
 
-const CONTROL_PARAMS: [&str; 11] = [
+const CONTROL_PARAMS: [&str; 12] = [
+    "release",
     "limit",
     "cursor",
     "count",
@@ -481,6 +489,8 @@ struct Prepared {
     registry: Registry,
     parsed: query::ItemQuery,
     select: Select,
+    /// The release read (none before the first import).
+    release: Option<Release>,
     /// For a page: its rows (one extra when more follow), total and whether it is exact.
     page: Option<(Vec<items::ItemRow>, i64, bool)>,
 }
@@ -496,6 +506,8 @@ struct ItemRequest {
     /// `None`: a complete export.
     limit: Option<u32>,
     cursor: Option<String>,
+    /// `?release=`: read this release instead of the latest.
+    release: Option<i64>,
     pairs: Vec<(String, String)>,
 }
 
@@ -518,19 +530,42 @@ fn prepare(conn: &mut crate::db::DbConn, request: &ItemRequest) -> Result<Prepar
         )));
     }
     let parsed = query::parse(&registry, &request.pairs).map_err(query_error)?;
+    let mut pinned = request.release;
     let after = match &request.cursor {
         None => None,
         Some(cursor) => {
             let fingerprint = pagination::item_fingerprint(registry.slug(), &parsed.canonical);
-            let (values, seq) = pagination::decode_item_cursor(cursor, &fingerprint)?;
-            let typed = query::sort_values_from_cursor(&registry, &parsed.sort, &values)
+            let position = pagination::decode_item_cursor(cursor, &fingerprint)?;
+            match (request.release, position.release) {
+                (Some(asked), Some(read)) if asked != read => {
+                    return Err(AppError::invalid(
+                        "cursor",
+                        format!("was issued for release {read}, not {asked}"),
+                    ));
+                }
+                (_, Some(read)) => pinned = Some(read),
+                _ => {}
+            }
+            let typed = query::sort_values_from_cursor(&registry, &parsed.sort, &position.after)
                 .ok_or_else(|| {
                     AppError::invalid("cursor", "does not fit this sort; start again without it")
                 })?;
-            Some((typed, seq))
+            Some((typed, position.seq))
         }
     };
+    // Every read names one release; later pages (and a streamed export) stay on it.
+    let dataset = releases::registry_dataset(registry.slug());
+    let release = match pinned {
+        Some(n) => Some(releases::find(conn, &dataset, n)?.ok_or_else(|| {
+            let latest = releases::latest(conn, &dataset).ok().flatten();
+            release::not_found(&dataset, n, latest.as_ref())
+        })?),
+        None => releases::latest(conn, &dataset)?,
+    };
     let select = Select {
+        version: release
+            .as_ref()
+            .map_or(Version::Current, |r| Version::AsOf(r.number)),
         conditions: parsed.conditions.clone(),
         sort: parsed.sort.clone(),
         after,
@@ -549,11 +584,18 @@ fn prepare(conn: &mut crate::db::DbConn, request: &ItemRequest) -> Result<Prepar
                 },
             )?;
             let (total, exact) = if select.conditions.is_empty() {
-                (registry.row.item_count, true)
+                (release.as_ref().map_or(0, |r| r.row_count), true)
             } else if request.exact_count {
-                (items::count(conn, table, &select.conditions, None)?, true)
+                let n = items::count(conn, table, select.version, &select.conditions, None)?;
+                (n, true)
             } else {
-                let n = items::count(conn, table, &select.conditions, Some(COUNT_CAP + 1))?;
+                let n = items::count(
+                    conn,
+                    table,
+                    select.version,
+                    &select.conditions,
+                    Some(COUNT_CAP + 1),
+                )?;
                 (n.min(COUNT_CAP), n <= COUNT_CAP)
             };
             Some((rows, total, exact))
@@ -563,6 +605,7 @@ fn prepare(conn: &mut crate::db::DbConn, request: &ItemRequest) -> Result<Prepar
         registry,
         parsed,
         select,
+        release,
         page,
     })
 }
@@ -604,6 +647,7 @@ async fn items(
             (_, raw) => Some(pagination::limit(raw)?),
         },
         cursor: params.get("cursor").map(str::to_owned),
+        release: release::parse_param(params.get("release"))?,
         pairs: params.query_pairs,
     };
     let pool = state.pool.clone();
@@ -617,6 +661,7 @@ async fn items(
         registry,
         parsed,
         select,
+        release,
         page,
     } = prepared;
     let registry = Arc::new(registry);
@@ -626,12 +671,18 @@ async fn items(
         fields: parsed.fields.clone(),
         csv: request.csv,
         lang: request.lang,
+        release: release
+            .as_ref()
+            .map(|r| ReleaseRef::new(r, request.release.is_some())),
     };
     let mut builder = HttpResponse::Ok();
     builder
         .content_type(format.media_type())
         .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
     sample_headers(&mut builder, &registry);
+    if let Some(r) = &release {
+        release::stamp(&mut builder, r);
+    }
     if request.download {
         let extension = match format {
             Format::GeoJson => "geojson",
@@ -663,9 +714,14 @@ async fn items(
     rows.truncate(limit as usize);
     let next_cursor = if has_more {
         rows.last().map(|last| {
-            let (values, seq) = position_after(last, &select);
+            let (after, seq) = position_after(last, &select);
             let fingerprint = pagination::item_fingerprint(registry.slug(), &parsed.canonical);
-            pagination::encode_item_cursor(values, seq, &fingerprint)
+            let position = pagination::ItemCursor {
+                after,
+                seq,
+                release: release.as_ref().map(|r| r.number),
+            };
+            pagination::encode_item_cursor(position, &fingerprint)
         })
     } else {
         None
@@ -692,6 +748,11 @@ async fn items(
                 out.push_str(",\"sample_note\":");
                 out.push_str(&serde_json::to_string(&note).unwrap_or_else(|_| "null".into()));
             }
+            out.push_str(",\"release\":");
+            let reference = release
+                .as_ref()
+                .map(|r| ReleaseRef::new(r, request.release.is_some()));
+            out.push_str(&serde_json::to_string(&reference).unwrap_or_else(|_| "null".into()));
             out.push_str(",\"items\":[");
             renderer.json_rows_into(&rows, true, &mut out);
             out.push_str(&format!(
@@ -719,6 +780,8 @@ pub struct ItemPage {
     /// True for generated sample data (then `sample_note` says so in words).
     pub sample: bool,
     pub sample_note: Option<LocalizedText>,
+    /// The release these items were read from (null before the first import).
+    pub release: Option<ReleaseRef>,
     pub items: Vec<ItemDto>,
     /// Matching items: exact when `total_exact`, otherwise at least this many.
     pub total: i64,
@@ -856,7 +919,11 @@ pub async fn list_items_ndjson(
 }
 
 record_params! {
-    pub struct GetItemParams {}
+    pub struct GetItemParams {
+        /// Read the item as it was at this release of the registry.
+        #[param(value_type = Option<i64>, minimum = 1)]
+        pub release: Option<String>,
+    }
 }
 
 /// Get one item by its id.
@@ -881,22 +948,39 @@ pub async fn get_item(
 ) -> Result<HttpResponse, AppError> {
     negotiate::from_accept(&req, &[Format::Json])?;
     let lang = negotiate::language(&req, params.lang.as_deref())?;
+    let pinned = release::parse_param(params.release.as_deref())?;
     let (slug, item_id) = path.into_inner();
-    let (registry, row) = run_app(&state, move |conn| {
+    let (registry, row, read_at) = run_app(&state, move |conn| {
         let registry = registries::find_schema(conn, &slug)?
             .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
+        let dataset = releases::registry_dataset(&slug);
+        let read_at = match pinned {
+            Some(n) => Some(releases::find(conn, &dataset, n)?.ok_or_else(|| {
+                let latest = releases::latest(conn, &dataset).ok().flatten();
+                release::not_found(&dataset, n, latest.as_ref())
+            })?),
+            None => releases::latest(conn, &dataset)?,
+        };
         let row = items::select(
             conn,
             &registry.row.table_name,
             &Select {
+                version: read_at
+                    .as_ref()
+                    .map_or(Version::Current, |r| Version::AsOf(r.number)),
                 conditions: vec![items::Condition::ItemId(item_id.clone())],
                 limit: Some(1),
                 ..Select::default()
             },
         )?
         .pop()
-        .ok_or_else(|| AppError::NotFound(format!("registry {slug:?} has no item {item_id:?}")))?;
-        Ok((registry, row))
+        .ok_or_else(|| {
+            let at = read_at
+                .as_ref()
+                .map_or(String::new(), |r| format!(" at release {}", r.number));
+            AppError::NotFound(format!("registry {slug:?} has no item {item_id:?}{at}"))
+        })?;
+        Ok((registry, row, read_at))
     })
     .await?;
     let row = &row;
@@ -906,11 +990,15 @@ pub async fn get_item(
         fields: None,
         csv: CsvOptions::default(),
         lang,
+        release: None,
     };
     let mut out = String::new();
     renderer.item_json(row, &mut out);
     let mut builder = HttpResponse::Ok();
     builder.content_type("application/json");
     sample_headers(&mut builder, &renderer.registry);
+    if let Some(r) = &read_at {
+        release::stamp(&mut builder, r);
+    }
     Ok(builder.body(out))
 }

@@ -358,6 +358,16 @@ impl RegistryDefinition {
                 && e.geometry_kind == self.row.geometry_kind
         });
         if !same_table {
+            // Item history lives in the table; a new layout would lose every release.
+            let dataset = crate::models::releases::registry_dataset(&slug);
+            let published = crate::models::releases::count(conn, &dataset).map_err(db)?;
+            if existing.is_some() && published > 0 {
+                return Err(vec![format!(
+                    "registry {slug}: its fields, indexes or geometry differ from the stored \
+                     definition, and {published} release(s) are published from its items; \
+                     releases are kept forever, so define the new layout under a new slug"
+                )]);
+            }
             items::drop_table(conn, &self.row.table_name).map_err(db)?;
             let registry =
                 crate::models::registries::Registry::from_row(self.row.clone()).map_err(db)?;

@@ -10,16 +10,16 @@ use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use chrono::{SecondsFormat, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 
 use crate::db::DbConn;
-use crate::db::items::{self, Condition, NewItem, SqlValue};
+use crate::db::items::{self, NewItem, SqlValue};
 use crate::db::schema::registries;
 use crate::models::registries::geometry::{self, GeometryKind, StoredGeometry};
 use crate::models::registries::schema::{Value, parse_json_value};
 use crate::models::registries::{Registry, column_type, search};
+use crate::models::releases::{self, Release};
 
 /// Errors kept in a refusal; the rest are only counted.
 pub const ERROR_CAP: usize = 100;
@@ -104,6 +104,20 @@ pub struct ImportSummary {
     pub registry: String,
     pub rows: i64,
     pub imported_at: String,
+    /// The release the import published (or, when it changed nothing and was not to publish
+    /// then, the current one).
+    pub release: Option<Release>,
+    /// True when the file matched the current release exactly and no release was made.
+    pub unchanged: bool,
+}
+
+/// Whether an import that changes nothing still publishes a release.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Publish {
+    /// Every accepted import is a release (a publisher's explicit import: it dates the data).
+    Always,
+    /// Only when items differ (loading the built-in fixtures at every start).
+    IfChanged,
 }
 
 /// Collects problems (the first `ERROR_CAP` kept) while rows keep being checked.
@@ -165,13 +179,7 @@ impl<'a> Writer<'a> {
         if self.batch_ids.contains(id) || self.rejected_ids.contains(id) {
             return Ok(true);
         }
-        let written = items::count(
-            conn,
-            &self.spec.table,
-            &[Condition::ItemId(id.to_owned())],
-            Some(1),
-        )?;
-        Ok(written > 0)
+        items::is_staged(conn, id)
     }
 
     fn push(&mut self, conn: &mut DbConn, item: NewItem) -> QueryResult<()> {
@@ -187,7 +195,7 @@ impl<'a> Writer<'a> {
     fn flush(&mut self, conn: &mut DbConn) -> QueryResult<()> {
         let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(self.batch_size));
         self.batch_ids.clear();
-        items::insert(conn, &self.spec, batch)
+        items::stage(conn, &self.spec, batch)
     }
 
     /// Builds the stored row from typed values (in schema order) and geometry.
@@ -246,6 +254,7 @@ pub fn import_file(
     conn: &mut DbConn,
     registry: &Registry,
     path: &Path,
+    publish: Publish,
 ) -> Result<ImportSummary, ImportError> {
     let refuse = |message: String| ImportError::Refused {
         problems: vec![ImportProblem {
@@ -262,19 +271,33 @@ pub fn import_file(
         ))
     })?;
     let file = std::fs::File::open(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
-    import(conn, registry, format, file)
+    let name = path
+        .file_name()
+        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    import(
+        conn,
+        registry,
+        format,
+        file,
+        &format!("import {name}"),
+        publish,
+    )
 }
 
-/// Replaces `registry`'s items with the contents of `reader`, all or nothing.
+/// Publishes the contents of `reader` as the next release of `registry`'s items, all or nothing:
+/// the file is validated into a staging table, then only its differences from the current
+/// release are written, each with a change event. `origin` says what made the release.
 pub fn import(
     conn: &mut DbConn,
     registry: &Registry,
     format: FileFormat,
     reader: impl Read,
+    origin: &str,
+    publish: Publish,
 ) -> Result<ImportSummary, ImportError> {
     conn.write_transaction(|conn| {
-        items::delete_all(conn, &registry.row.table_name)?;
         let mut writer = Writer::new(registry);
+        items::create_stage(conn, &writer.spec)?;
         let mut problems = Problems::default();
         match format {
             FileFormat::Csv => read_csv(conn, &mut writer, &mut problems, reader)?,
@@ -287,18 +310,35 @@ pub fn import(
             });
         }
         writer.flush(conn)?;
+        let draft = releases::open(conn, &releases::registry_dataset(registry.slug()), origin)?;
+        let published = items::publish_stage(conn, &writer.spec, draft.number, draft.id)?;
+        items::drop_stage(conn)?;
+        if publish == Publish::IfChanged && releases::change_count(conn, draft.id)? == 0 {
+            releases::discard(conn, &draft)?;
+            let current = releases::latest(conn, &draft.dataset)?;
+            return Ok(ImportSummary {
+                registry: registry.slug().to_owned(),
+                rows: published.rows,
+                imported_at: registry.row.imported_at.clone().unwrap_or_default(),
+                release: current,
+                unchanged: true,
+            });
+        }
         items::analyze(conn, &registry.row.table_name)?;
-        let imported_at = Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true);
+        let digest = super::release_digest(conn, registry, draft.number)?;
+        let release = releases::finish(conn, &draft, published.rows, &digest)?;
         diesel::update(registries::table.find(registry.slug()))
             .set((
-                registries::item_count.eq(writer.rows),
-                registries::imported_at.eq(Some(&imported_at)),
+                registries::item_count.eq(published.rows),
+                registries::imported_at.eq(Some(&release.created_at)),
             ))
             .execute(conn)?;
         Ok(ImportSummary {
             registry: registry.slug().to_owned(),
-            rows: writer.rows,
-            imported_at,
+            rows: published.rows,
+            imported_at: release.created_at.clone(),
+            release: Some(release),
+            unchanged: false,
         })
     })
 }

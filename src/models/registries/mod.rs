@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::items::{Column, ColumnType, TableSpec};
+use crate::db::items::{self, Column, ColumnType, ItemRow, Select, TableSpec, Version};
 use crate::db::schema::registries;
 use crate::models::lang::TextBundle;
 use crate::models::provenance::{Provenance, load_texts};
@@ -203,4 +203,49 @@ pub fn load_own_texts(conn: &mut DbConn, registry: &mut Registry) -> QueryResult
 /// A registry with its schema parsed but no texts.
 pub fn find_schema(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Registry>> {
     find_row(conn, slug)?.map(Registry::from_row).transpose()
+}
+
+/// Appends an item's canonical line — `{"id":…,"properties":{…},"geometry":…}` and a newline,
+/// exactly an NDJSON export line — to `out`.
+pub fn write_canonical_item(row: &ItemRow, out: &mut String) {
+    out.push_str("{\"id\":");
+    out.push_str(&serde_json::Value::String(row.item_id.clone()).to_string());
+    out.push_str(",\"properties\":");
+    out.push_str(&row.data);
+    out.push_str(",\"geometry\":");
+    out.push_str(row.geometry.as_deref().unwrap_or("null"));
+    out.push_str("}\n");
+}
+
+/// SHA-256 (hex) of the canonical export of release `number`: every item's canonical line in
+/// the default order, i.e. the bytes of `items.ndjson?release=<number>`.
+pub fn release_digest(conn: &mut DbConn, registry: &Registry, number: i64) -> QueryResult<String> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let select = Select {
+        version: Version::AsOf(number),
+        ..Select::default()
+    };
+    let mut line = String::new();
+    items::for_each_batch(
+        conn,
+        &registry.row.table_name,
+        &select,
+        2000,
+        |row| Some((Vec::new(), row.seq)),
+        |rows| {
+            for row in rows {
+                line.clear();
+                write_canonical_item(row, &mut line);
+                hasher.update(line.as_bytes());
+            }
+            Ok(true)
+        },
+    )?;
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Lower-case hex of bytes.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
