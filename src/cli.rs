@@ -271,10 +271,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         // PostgreSQL deployments migrate as a release step; /readyz reports a stale schema.
         db::build_pool(&url, &options)
     };
-    let state = AppState {
-        pool,
-        backend: url.backend(),
-    };
+    let state = AppState::new(pool, url.backend());
     let mut server =
         actix_web::HttpServer::new(move || api::build_app(state.clone())).shutdown_timeout(30);
     if let Some(workers) = args.workers {

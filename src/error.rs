@@ -36,6 +36,11 @@ pub struct Problem {
     /// The query parameter at fault, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parameter: Option<String>,
+    /// For 410 on the change feed: how to start again — a cursor for the current head and the
+    /// pinned snapshots to load first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub restart: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +56,12 @@ pub enum AppError {
     /// No representation matches the request's `Accept` header.
     #[error("{0}")]
     NotAcceptable(String),
+    /// What was asked for existed once and was deliberately removed (a pruned change feed).
+    #[error("{detail}")]
+    Gone {
+        detail: String,
+        restart: serde_json::Value,
+    },
     /// The database cannot be reached (pool timeout, refused connection).
     #[error("{0}")]
     Unavailable(String),
@@ -79,6 +90,10 @@ impl AppError {
             ),
             AppError::NotFound(_) => ("about:blank", "Not Found"),
             AppError::NotAcceptable(_) => ("about:blank", "Not Acceptable"),
+            AppError::Gone { .. } => (
+                "tag:opengov-api,2026:problem/changes-pruned",
+                "Changes no longer retained",
+            ),
             AppError::Unavailable(_) => (
                 "tag:opengov-api,2026:problem/database-unavailable",
                 "Database unavailable",
@@ -108,6 +123,11 @@ impl AppError {
             instance,
             parameter: match self {
                 AppError::InvalidParameter { parameter, .. } => parameter.clone(),
+                AppError::Gone { .. } => Some("since".into()),
+                _ => None,
+            },
+            restart: match self {
+                AppError::Gone { restart, .. } => Some(restart.clone()),
                 _ => None,
             },
         }
@@ -120,6 +140,7 @@ impl ResponseError for AppError {
             AppError::InvalidParameter { .. } => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            AppError::Gone { .. } => StatusCode::GONE,
             AppError::Unavailable(_) | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -251,6 +272,7 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
             }),
             instance: Some(instance.clone()),
             parameter: None,
+            restart: None,
         })
     };
     let mut builder = HttpResponse::build(status);
@@ -276,6 +298,7 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
                 detail: None,
                 instance: None,
                 parameter: None,
+                restart: None,
             });
             p.instance = Some(instance);
             serde_json::to_vec(&p)

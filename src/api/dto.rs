@@ -89,6 +89,9 @@ pub struct ListBody<T: ToSchema> {
     pub links: PageLinks,
     /// The language asked for; each text says which language it came back in.
     pub lang: Lang,
+    /// The plan release the page was read from (plan collections only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::api::release::ReleaseRef>,
 }
 
 /// An institution's part in a plan, commitment or milestone.

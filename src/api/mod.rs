@@ -22,14 +22,112 @@ use utoipa::openapi::{self as oa, RefOr};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
 use crate::db::{Backend, DbConn, DbPool};
 use crate::error::{self, AppError, PROBLEM_JSON, Problem};
+use crate::models::plan_release;
+use crate::models::releases::{self, Release};
 
 /// Shared state of every worker.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub backend: Backend,
+    pub plan_snapshots: PlanSnapshots,
+}
+
+impl AppState {
+    pub fn new(pool: DbPool, backend: Backend) -> Self {
+        AppState {
+            pool,
+            backend,
+            plan_snapshots: PlanSnapshots::default(),
+        }
+    }
+}
+
+/// Old plan releases rebuilt in scratch databases for pinned reads; the few most recently used
+/// are kept (a plan release is small and immutable, so a rebuild is only ever a cache miss).
+#[derive(Clone, Default)]
+pub struct PlanSnapshots {
+    cache: Arc<Mutex<VecDeque<(i64, Arc<Mutex<DbConn>>)>>>,
+}
+
+const PLAN_SNAPSHOTS_KEPT: usize = 4;
+
+impl PlanSnapshots {
+    fn get(&self, conn: &mut DbConn, number: i64) -> Result<Arc<Mutex<DbConn>>, AppError> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(at) = cache.iter().position(|(n, _)| *n == number) {
+            let entry = cache.remove(at).expect("position is in range");
+            let scratch = entry.1.clone();
+            cache.push_front(entry);
+            return Ok(scratch);
+        }
+        let mut scratch =
+            crate::db::scratch_database().map_err(|e| AppError::Internal(e.to_string()))?;
+        plan_release::restore(conn, number, &mut scratch).map_err(AppError::Internal)?;
+        let scratch = Arc::new(Mutex::new(scratch));
+        cache.push_front((number, scratch.clone()));
+        cache.truncate(PLAN_SNAPSHOTS_KEPT);
+        Ok(scratch)
+    }
+}
+
+/// The plan release a response was read from, and whether the request pinned it.
+#[derive(Debug, Clone, Default)]
+pub struct ReadAt {
+    pub release: Option<Release>,
+    pub pinned: bool,
+}
+
+/// Runs a plan query: on the live tables together with the latest plan release (one read
+/// snapshot, so the two agree), or with `?release=n` on that release rebuilt in a scratch
+/// database.
+pub async fn run_plan<T, F>(
+    state: &AppState,
+    release: Option<&str>,
+    f: F,
+) -> Result<(T, ReadAt), AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
+{
+    let pinned = release::parse_param(release)?;
+    let pool = state.pool.clone();
+    let snapshots = state.plan_snapshots.clone();
+    web::block(move || -> Result<(T, ReadAt), AppError> {
+        let mut conn = pool.get()?;
+        match pinned {
+            None => {
+                let mut snapshot = crate::db::ReadSnapshot::begin(&mut *conn)?;
+                let latest = releases::latest(snapshot.conn(), releases::PLAN)?;
+                let found = f(snapshot.conn())?;
+                let read = ReadAt {
+                    release: latest,
+                    pinned: false,
+                };
+                Ok((found, read))
+            }
+            Some(n) => {
+                let Some(found_release) = releases::find(&mut conn, releases::PLAN, n)? else {
+                    let latest = releases::latest(&mut conn, releases::PLAN)?;
+                    return Err(release::not_found(releases::PLAN, n, latest.as_ref()));
+                };
+                let scratch = snapshots.get(&mut conn, n)?;
+                drop(conn);
+                let mut scratch = scratch.lock().unwrap_or_else(|e| e.into_inner());
+                let read = ReadAt {
+                    release: Some(found_release),
+                    pinned: true,
+                };
+                Ok((f(&mut scratch)?, read))
+            }
+        }
+    })
+    .await?
 }
 
 /// Runs a blocking database function on actix's thread pool with a pooled connection.
@@ -83,6 +181,7 @@ fallback to another language is visible; `Content-Language` lists the languages 
         (name = "institutions", description = "Lead institutions and other stakeholders"),
         (name = "sources", description = "Where every fact comes from"),
         (name = "registries", description = "Geoportal registries (datasets): passport, schema and items as JSON, CSV, GeoJSON, NDJSON"),
+        (name = "releases", description = "Numbered, immutable releases of the plan and of each registry, and the change feed across them"),
         (name = "operations", description = "Health and readiness"),
     ),
     // Types named only by query parameters are not collected automatically.

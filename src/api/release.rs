@@ -75,10 +75,7 @@ pub fn parse_param(raw: Option<&str>) -> Result<Option<i64>, AppError> {
 /// 404 for a release number a dataset does not have.
 pub fn not_found(dataset: &str, number: i64, latest: Option<&Release>) -> AppError {
     AppError::NotFound(match latest {
-        Some(l) => format!(
-            "release={number}: {dataset} has releases 1 to {}",
-            l.number
-        ),
+        Some(l) => format!("release={number}: {dataset} has releases 1 to {}", l.number),
         None => format!("release={number}: {dataset} has no release yet"),
     })
 }

@@ -6,9 +6,11 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::ReadAt;
 use crate::api::csv::{self, Cell};
 use crate::api::dto::{ListBody, PageLinks};
 use crate::api::negotiate::{Format, LangContext};
+use crate::api::release::{self, ReleaseRef};
 use crate::error::AppError;
 
 /// A type served as CSV: a fixed header and one row per record.
@@ -42,6 +44,13 @@ pub fn self_link(req: &HttpRequest) -> String {
     }
 }
 
+/// States the release a response was read from (headers; JSON bodies carry it too).
+fn stamped(builder: &mut actix_web::HttpResponseBuilder, read: &ReadAt) -> Option<ReleaseRef> {
+    let r = read.release.as_ref()?;
+    release::stamp(builder, r);
+    Some(ReleaseRef::new(r, read.pinned))
+}
+
 fn negotiated(builder: &mut actix_web::HttpResponseBuilder, ctx: &LangContext) {
     if let Some(languages) = ctx.content_language() {
         builder.insert_header((header::CONTENT_LANGUAGE, languages));
@@ -56,10 +65,12 @@ pub fn list<T: Serialize + ToSchema + CsvRecord>(
     ctx: &LangContext,
     items: Vec<T>,
     meta: PageMeta,
+    read: &ReadAt,
 ) -> Result<HttpResponse, AppError> {
     let next = meta.next_cursor.as_deref().map(|c| next_link(req, c));
     let mut builder = HttpResponse::Ok();
     negotiated(&mut builder, ctx);
+    let release = stamped(&mut builder, read);
     if let Some(next) = &next {
         builder.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
     }
@@ -75,6 +86,7 @@ pub fn list<T: Serialize + ToSchema + CsvRecord>(
                 next,
             },
             lang: ctx.requested,
+            release,
         })),
         Format::Csv => {
             let body = csv::write(T::HEADER, items.iter().map(CsvRecord::row))?;
@@ -87,11 +99,23 @@ pub fn list<T: Serialize + ToSchema + CsvRecord>(
     }
 }
 
-/// A single record as JSON.
-pub fn record<T: Serialize>(ctx: &LangContext, item: &T) -> HttpResponse {
+/// A single record as JSON; a versioned one gets a `release` member naming where it was read.
+pub fn record<T: Serialize>(ctx: &LangContext, item: &T, read: &ReadAt) -> HttpResponse {
     let mut builder = HttpResponse::Ok();
     negotiated(&mut builder, ctx);
-    builder.json(item)
+    match stamped(&mut builder, read) {
+        None => builder.json(item),
+        Some(release) => {
+            let mut body = serde_json::to_value(item).unwrap_or(serde_json::Value::Null);
+            if let Some(object) = body.as_object_mut() {
+                object.insert(
+                    "release".into(),
+                    serde_json::to_value(release).unwrap_or_default(),
+                );
+            }
+            builder.json(body)
+        }
+    }
 }
 
 /// The query parameters every collection shares (see `params::list_params!`).
@@ -145,6 +169,7 @@ impl Listing {
         self,
         req: &HttpRequest,
         found: crate::models::Page<T>,
+        read: &ReadAt,
         to_wire: impl Fn(&T, &LangContext) -> D,
     ) -> Result<HttpResponse, AppError> {
         let items = found.items.iter().map(|t| to_wire(t, &self.ctx)).collect();
@@ -155,17 +180,23 @@ impl Listing {
                 .next_after
                 .map(|after| crate::api::pagination::encode(&after, &self.fingerprint)),
         };
-        list(req, self.format, &self.ctx, items, meta)
+        list(req, self.format, &self.ctx, items, meta, read)
     }
 }
 
 /// A single record, or 404 naming what was looked for.
 pub fn found<T, D: Serialize>(
     ctx: &LangContext,
-    record: Option<T>,
+    (record, read): (Option<T>, ReadAt),
     missing: impl FnOnce() -> String,
     to_wire: impl Fn(&T, &LangContext) -> D,
 ) -> Result<HttpResponse, AppError> {
-    let record = record.ok_or_else(|| AppError::NotFound(missing()))?;
-    Ok(self::record(ctx, &to_wire(&record, ctx)))
+    let record = record.ok_or_else(|| {
+        let at = match &read.release {
+            Some(r) if read.pinned => format!(" at plan release {}", r.number),
+            _ => String::new(),
+        };
+        AppError::NotFound(format!("{}{at}", missing()))
+    })?;
+    Ok(self::record(ctx, &to_wire(&record, ctx), &read))
 }

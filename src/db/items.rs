@@ -143,7 +143,10 @@ pub fn create_stage(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
     let real = column_sql(backend, ColumnType::Double);
     let (drop, on_commit) = match backend {
         Backend::Sqlite => ("DROP TABLE IF EXISTS temp.import_stage; ", ""),
-        Backend::Postgres => ("DROP TABLE IF EXISTS pg_temp.import_stage; ", " ON COMMIT DROP"),
+        Backend::Postgres => (
+            "DROP TABLE IF EXISTS pg_temp.import_stage; ",
+            " ON COMMIT DROP",
+        ),
     };
     let mut ddl = format!(
         "{drop}CREATE TEMPORARY TABLE {STAGE} (seq BIGINT PRIMARY KEY, item_id {text} NOT NULL \
@@ -312,10 +315,7 @@ pub fn stage(conn: &mut DbConn, spec: &TableSpec, rows: Vec<NewItem>) -> QueryRe
     .collect::<Vec<_>>();
     columns.extend(spec.columns.iter().map(|c| field_column(&c.field)));
     let mut marks = Placeholders::new(conn.backend());
-    let mut sql = format!(
-        "INSERT INTO {STAGE} ({}) VALUES ",
-        columns.join(", ")
-    );
+    let mut sql = format!("INSERT INTO {STAGE} ({}) VALUES ", columns.join(", "));
     for (i, _) in rows.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
@@ -411,8 +411,10 @@ pub enum Condition {
         max_lon: f64,
         max_lat: f64,
     },
-    /// The item id is one of these (single-item lookups).
+    /// The item id is this one (single-item lookups).
     ItemId(String),
+    /// The item id is one of these.
+    ItemIds(Vec<String>),
 }
 
 /// Sort key: a field (or `None` for `seq`) and direction. Nulls always sort last.
@@ -536,6 +538,11 @@ fn where_clause(
             Condition::ItemId(id) => {
                 parts.push(format!("item_id = {}", marks.take()));
                 binds.push(SqlValue::Text(id.clone()));
+            }
+            Condition::ItemIds(ids) => {
+                let list: Vec<String> = ids.iter().map(|_| marks.take()).collect();
+                parts.push(format!("item_id IN ({})", list.join(", ")));
+                binds.extend(ids.iter().cloned().map(SqlValue::Text));
             }
         }
     }

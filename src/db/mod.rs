@@ -187,7 +187,27 @@ pub fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> DbPool {
         .build_unchecked(manager)
 }
 
+/// A private, migrated, empty in-memory SQLite database — where an old release of the plan is
+/// rebuilt to answer pinned reads with the same queries as the live data, whatever the backend.
+pub fn scratch_database() -> Result<DbConn, DbSetupError> {
+    let mut conn = SqliteConnection::establish(":memory:")
+        .map(DbConn::Sqlite)
+        .map_err(|e| DbSetupError::Migration(e.to_string()))?;
+    conn.migrate()?;
+    Ok(conn)
+}
+
 impl DbConn {
+    /// Serialises publishers of releases until the transaction ends. SQLite already has one
+    /// writer at a time (`write_transaction` begins IMMEDIATE); PostgreSQL locks the releases
+    /// table against other publishers while readers go on.
+    pub fn lock_publishing(&mut self) -> QueryResult<()> {
+        match self {
+            Self::Pg(conn) => conn.batch_execute("LOCK TABLE releases IN SHARE ROW EXCLUSIVE MODE"),
+            Self::Sqlite(_) => Ok(()),
+        }
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Self::Pg(_) => Backend::Postgres,

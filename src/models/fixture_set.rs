@@ -106,6 +106,7 @@ impl FixtureSet {
                 definition::delete_provenance(conn, def.slug())?;
             }
             let plan = self.plan.replace_all_in(conn)?;
+            crate::models::plan_release::publish(conn, "fixtures")?;
             for (def, _) in &self.registries {
                 def.store(conn)
                     .map_err(|problems| FixtureError { problems })?;
@@ -122,17 +123,17 @@ impl FixtureSet {
                     problems: vec![format!("registry {} was not stored", def.slug())],
                 })?;
             let summary = match file {
-                ItemsFile::Embedded(bytes) => {
-                    import::import(
+                ItemsFile::Embedded(bytes) => import::import(
                     conn,
                     &registry,
                     def.items_format,
                     *bytes,
                     "fixtures",
                     import::Publish::IfChanged,
-                )
+                ),
+                ItemsFile::Disk(path) => {
+                    import::import_file(conn, &registry, path, import::Publish::IfChanged)
                 }
-                ItemsFile::Disk(path) => import::import_file(conn, &registry, path, import::Publish::IfChanged),
             }
             .map_err(refused)?;
             imported.push(summary);

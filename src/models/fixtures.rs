@@ -334,20 +334,20 @@ pub struct LoadSummary {
 /// The parsed, checked contents of a fixture directory, as rows ready to insert.
 #[derive(Default)]
 pub struct PlanFixtures {
-    sources: Vec<Source>,
-    members: Vec<MemberRow>,
-    institutions: Vec<InstitutionRow>,
-    plans: Vec<PlanRow>,
-    spaces: Vec<SpaceRow>,
-    endorsements: Vec<EndorsementRow>,
-    commitments: Vec<CommitmentRow>,
-    ogp_values: Vec<(String, String)>,
-    milestones: Vec<MilestoneRow>,
-    involvements: Vec<InvolvementRow>,
-    assessments: Vec<AssessmentRow>,
-    progress_updates: Vec<ProgressUpdateRow>,
-    record_sources: Vec<(String, String, String)>,
-    texts: Vec<TextRow>,
+    pub(crate) sources: Vec<Source>,
+    pub(crate) members: Vec<MemberRow>,
+    pub(crate) institutions: Vec<InstitutionRow>,
+    pub(crate) plans: Vec<PlanRow>,
+    pub(crate) spaces: Vec<SpaceRow>,
+    pub(crate) endorsements: Vec<EndorsementRow>,
+    pub(crate) commitments: Vec<CommitmentRow>,
+    pub(crate) ogp_values: Vec<(String, String)>,
+    pub(crate) milestones: Vec<MilestoneRow>,
+    pub(crate) involvements: Vec<InvolvementRow>,
+    pub(crate) assessments: Vec<AssessmentRow>,
+    pub(crate) progress_updates: Vec<ProgressUpdateRow>,
+    pub(crate) record_sources: Vec<(String, String, String)>,
+    pub(crate) texts: Vec<TextRow>,
 }
 
 /// Collects problems while converting fixture records into rows.
@@ -1146,7 +1146,7 @@ impl PlanFixtures {
 }
 
 /// Kinds of records the plan fixtures own (registries own theirs).
-const PLAN_ENTITIES: [&str; 10] = [
+pub(crate) const PLAN_ENTITIES: [&str; 10] = [
     entity::MEMBER,
     entity::ACTION_PLAN,
     entity::COMMITMENT,

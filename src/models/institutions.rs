@@ -11,7 +11,7 @@ use crate::models::sources::Source;
 use crate::models::vocab::{InstitutionKind, Role};
 use crate::models::{Page, PageRequest, entity};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = institutions)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct InstitutionRow {
@@ -31,7 +31,7 @@ pub struct Institution {
     pub involvements: Option<Vec<Involvement>>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = involvements)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct InvolvementRow {

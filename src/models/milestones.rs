@@ -13,7 +13,7 @@ use crate::models::sources::Source;
 use crate::models::vocab::MilestoneStatus;
 use crate::models::{Page, PageRequest, entity};
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = milestones)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct MilestoneRow {

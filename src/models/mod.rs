@@ -2,6 +2,7 @@
 //! here. Query functions return records together with their texts (in every language) and sources;
 //! the API layer picks the language.
 
+pub mod changes;
 pub mod commitments;
 pub mod fixture_set;
 pub mod fixtures;
@@ -9,6 +10,7 @@ pub mod institutions;
 pub mod lang;
 pub mod milestones;
 pub mod partial_date;
+pub mod plan_release;
 pub mod plans;
 pub mod progress;
 pub mod provenance;

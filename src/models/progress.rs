@@ -68,7 +68,7 @@ pub fn by_plan(conn: &mut DbConn, plan_ids: &[String]) -> QueryResult<HashMap<St
     Ok(rollups)
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = progress_updates)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct ProgressUpdateRow {
@@ -132,7 +132,7 @@ pub fn updates(conn: &mut DbConn, of: UpdatesOf<'_>) -> QueryResult<Vec<Progress
         .collect())
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = assessments)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct AssessmentRow {

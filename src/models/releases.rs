@@ -128,6 +128,9 @@ pub struct Draft {
 }
 
 pub fn open(conn: &mut DbConn, dataset: &str, origin: &str) -> QueryResult<Draft> {
+    // Change ids must become visible in order, or a feed reader could pass one still being
+    // written: one publisher at a time until commit.
+    conn.lock_publishing()?;
     let last: Option<i64> = releases::table
         .filter(releases::dataset.eq(dataset))
         .select(diesel::dsl::max(releases::number))

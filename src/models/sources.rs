@@ -8,7 +8,15 @@ use crate::db::schema::sources;
 use crate::models::{Page, PageRequest};
 
 #[derive(
-    Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Serialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Queryable,
+    Selectable,
+    Insertable,
+    AsChangeset,
+    Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
 )]
 #[diesel(table_name = sources, treat_none_as_null = true)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]

@@ -121,10 +121,7 @@ impl TestApp {
                 .expect("load fixtures");
         }
         TestApp {
-            state: AppState {
-                pool,
-                backend: parsed.backend(),
-            },
+            state: AppState::new(pool, parsed.backend()),
             _db: db,
         }
     }

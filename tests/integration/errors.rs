@@ -126,10 +126,10 @@ both_backends!(hostile_values_are_data_and_change_nothing, |app| {
 
 fn unreachable_state(url: &str) -> AppState {
     let parsed = DatabaseUrl::parse(url).unwrap();
-    AppState {
-        pool: db::build_pool(&parsed, &crate::common::pool_options()),
-        backend: parsed.backend(),
-    }
+    AppState::new(
+        db::build_pool(&parsed, &crate::common::pool_options()),
+        parsed.backend(),
+    )
 }
 
 async fn assert_unavailable(state: AppState) {

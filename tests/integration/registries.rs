@@ -704,8 +704,8 @@ both_backends!(streamed_export_spans_many_batches, |app| {
         &registry,
         import::FileFormat::Csv,
         file.as_bytes(),
-            "test",
-            import::Publish::Always,
+        "test",
+        import::Publish::Always,
     )
     .unwrap();
     assert_eq!(summary.rows as usize, rows);

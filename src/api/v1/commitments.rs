@@ -15,7 +15,7 @@ use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::v1::milestones::MilestoneDto;
-use crate::api::{AppState, run};
+use crate::api::{AppState, run_plan};
 use crate::error::AppError;
 use crate::models::commitments::{self, Commitment, CommitmentExpand, CommitmentFilter};
 use crate::models::lang::LocalizedText;
@@ -182,6 +182,10 @@ impl CsvRecord for CommitmentDto {
 
 list_params! {
     pub struct ListCommitmentsParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
         /// Only commitments of this action plan (id).
         #[param(example = "khm-2021-2025")]
         pub plan: Option<String>,
@@ -204,6 +208,10 @@ list_params! {
 
 record_params! {
     pub struct GetCommitmentParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
         /// Related records to embed, comma-separated:
         /// `milestones`, `institutions`, `assessments`, `progress_updates`.
         #[param(example = "milestones")]
@@ -247,11 +255,11 @@ async fn list(
         role: params::parse("role", params.role.as_deref())?,
     };
     let (page, expand) = (listing.page.clone(), expansion(&chosen));
-    let found = run(&state, move |conn| {
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
         commitments::list(conn, &filter, &page, expand)
     })
     .await?;
-    listing.respond(&req, found, CommitmentDto::new)
+    listing.respond(&req, found.0, &found.1, CommitmentDto::new)
 }
 
 /// List commitments.
@@ -335,7 +343,10 @@ pub async fn get_commitment(
     let expand = expansion(&params::expand(params.expand.as_deref(), EXPANDABLE)?);
     let id = path.into_inner();
     let lookup = id.clone();
-    let found = run(&state, move |conn| commitments::find(conn, &lookup, expand)).await?;
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
+        commitments::find(conn, &lookup, expand)
+    })
+    .await?;
     respond::found(
         &ctx,
         found,

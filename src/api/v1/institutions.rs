@@ -11,7 +11,7 @@ use crate::api::dto::{InvolvementDto, ListBody, RecordLinks, SourceRef, source_r
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run};
+use crate::api::{AppState, run_plan};
 use crate::error::AppError;
 use crate::models::institutions::{self, Institution, InstitutionFilter};
 use crate::models::lang::LocalizedText;
@@ -106,6 +106,10 @@ impl CsvRecord for InstitutionDto {
 
 list_params! {
     pub struct ListInstitutionsParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
         /// Only institutions of this kind.
         #[param(value_type = Option<InstitutionKind>)]
         pub kind: Option<String>,
@@ -125,6 +129,10 @@ list_params! {
 
 record_params! {
     pub struct GetInstitutionParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
         /// Related records to embed: `involvements`.
         pub expand: Option<String>,
     }
@@ -157,11 +165,11 @@ async fn list(
         commitment_id: params::id("commitment", params.commitment.as_deref())?,
     };
     let (page, with_involvements) = (listing.page.clone(), chosen.contains("involvements"));
-    let found = run(&state, move |conn| {
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
         institutions::list(conn, &filter, &page, with_involvements)
     })
     .await?;
-    listing.respond(&req, found, InstitutionDto::new)
+    listing.respond(&req, found.0, &found.1, InstitutionDto::new)
 }
 
 /// List institutions.
@@ -240,7 +248,7 @@ pub async fn get_institution(
         params::expand(params.expand.as_deref(), EXPANDABLE)?.contains("involvements");
     let id = path.into_inner();
     let lookup = id.clone();
-    let found = run(&state, move |conn| {
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
         institutions::find(conn, &lookup, with_involvements)
     })
     .await?;

@@ -15,7 +15,7 @@ use crate::api::dto::{
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run};
+use crate::api::{AppState, run_plan};
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
@@ -128,6 +128,10 @@ pub enum StatusFilterName {
 
 list_params! {
     pub struct ListMilestonesParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
         /// Only milestones of this commitment (id).
         #[param(example = "khm-2021-2025-c2")]
         pub commitment: Option<String>,
@@ -154,6 +158,10 @@ list_params! {
 
 record_params! {
     pub struct GetMilestoneParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
         /// Related records to embed, comma-separated: `institutions`, `progress_updates`.
         pub expand: Option<String>,
     }
@@ -221,11 +229,11 @@ async fn list(
         ));
     }
     let (page, expand) = (listing.page.clone(), expansion(&chosen));
-    let found = run(&state, move |conn| {
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
         milestones::list(conn, &filter, &page, expand)
     })
     .await?;
-    listing.respond(&req, found, MilestoneDto::new)
+    listing.respond(&req, found.0, &found.1, MilestoneDto::new)
 }
 
 /// List milestones.
@@ -305,7 +313,10 @@ pub async fn get_milestone(
     let expand = expansion(&params::expand(params.expand.as_deref(), EXPANDABLE)?);
     let id = path.into_inner();
     let lookup = id.clone();
-    let found = run(&state, move |conn| milestones::find(conn, &lookup, expand)).await?;
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
+        milestones::find(conn, &lookup, expand)
+    })
+    .await?;
     respond::found(
         &ctx,
         found,

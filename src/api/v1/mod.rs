@@ -1,5 +1,6 @@
 //! Version 1 of the API, mounted at `/api/v1`. One file per resource.
 
+pub mod changes;
 pub mod commitments;
 pub mod health;
 pub mod index;
@@ -7,6 +8,7 @@ pub mod institutions;
 pub mod milestones;
 pub mod plans;
 pub mod registries;
+pub mod releases;
 pub mod sources;
 
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -36,5 +38,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registries::list_items_geojson)
         .service(registries::list_items_ndjson)
         .service(registries::get_item)
-        .service(registries::get_registry);
+        .service(registries::get_registry)
+        .service(releases::list_plan_releases)
+        .service(releases::get_plan_release)
+        .service(releases::plan_release_records)
+        .service(releases::list_registry_releases)
+        .service(releases::get_registry_release)
+        .service(changes::list_changes);
 }

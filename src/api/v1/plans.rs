@@ -15,7 +15,7 @@ use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::v1::commitments::CommitmentDto;
-use crate::api::{AppState, run};
+use crate::api::{AppState, run_plan};
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::plans::{self, Member, Plan, PlanExpand, PlanFilter};
@@ -286,6 +286,10 @@ impl CsvRecord for PlanDto {
 
 list_params! {
     pub struct ListPlansParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
         /// Only plans of this OGP member (id).
         #[param(example = "khmelnytskyi-ukraine")]
         pub member: Option<String>,
@@ -297,6 +301,10 @@ list_params! {
 
 record_params! {
     pub struct GetPlanParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
         /// Related records to embed, comma-separated: `commitments`, `institutions`, `progress_updates`.
         #[param(example = "commitments,institutions")]
         pub expand: Option<String>,
@@ -330,11 +338,11 @@ async fn list(
         member_id: params::id("member", params.member.as_deref())?,
     };
     let (page, expand) = (listing.page.clone(), expansion(&chosen));
-    let found = run(&state, move |conn| {
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
         plans::list(conn, &filter, &page, expand)
     })
     .await?;
-    listing.respond(&req, found, PlanDto::new)
+    listing.respond(&req, found.0, &found.1, PlanDto::new)
 }
 
 /// List action plans.
@@ -415,7 +423,10 @@ pub async fn get_plan(
     let expand = expansion(&params::expand(params.expand.as_deref(), EXPANDABLE)?);
     let id = path.into_inner();
     let lookup = id.clone();
-    let found = run(&state, move |conn| plans::find(conn, &lookup, expand)).await?;
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
+        plans::find(conn, &lookup, expand)
+    })
+    .await?;
     respond::found(
         &ctx,
         found,

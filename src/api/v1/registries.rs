@@ -14,10 +14,10 @@ use crate::api::dto::{DateValue, ListBody, RecordLinks, SourceRef, date, source_
 use crate::api::items::{CsvOptions, Delimiter, Renderer, position_after, stream_export};
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::pagination;
-use crate::api::release::{self, ReleaseRef};
 use crate::api::params::{list_params, record_params};
+use crate::api::release::{self, ReleaseRef};
 use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run, run_app};
+use crate::api::{AppState, ReadAt, run, run_app};
 use crate::db::items::{self, Select, Version};
 use crate::error::AppError;
 use crate::models::lang::{Lang, LocalizedText};
@@ -235,7 +235,7 @@ async fn list(
     let listing = Listing::new(&req, "registries", extension, params.common(), &[])?;
     let page = listing.page.clone();
     let found = run(&state, move |conn| registries::list(conn, &page)).await?;
-    listing.respond(&req, found, RegistryDto::new)
+    listing.respond(&req, found, &ReadAt::default(), RegistryDto::new)
 }
 
 /// List registries.
@@ -313,7 +313,8 @@ pub async fn get_registry(
     let lookup = slug.clone();
     let found = run(&state, move |conn| registries::find(conn, &lookup)).await?;
     let registry = found.ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
-    let mut response = respond::record(&ctx, &RegistryDto::new(&registry, &ctx));
+    let mut response =
+        respond::record(&ctx, &RegistryDto::new(&registry, &ctx), &ReadAt::default());
     if registry.row.sample {
         response.headers_mut().insert(
             header::HeaderName::from_static("x-sample-data"),

@@ -7,7 +7,7 @@ use crate::api::dto::ListBody;
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run};
+use crate::api::{AppState, run_plan};
 use crate::error::AppError;
 use crate::models::sources::{self, Source};
 
@@ -38,11 +38,21 @@ impl CsvRecord for Source {
 }
 
 list_params! {
-    pub struct ListSourcesParams {}
+    pub struct ListSourcesParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
+    }
 }
 
 record_params! {
-    pub struct GetSourceParams {}
+    pub struct GetSourceParams {
+        /// Read the plan data as it was at this plan release (see `/api/v1/plan/releases`);
+        /// the answer never changes. Default: the latest release.
+        #[param(value_type = Option<i64>, minimum = 1, example = 1)]
+        pub release: Option<String>,
+    }
 }
 
 async fn list(
@@ -53,8 +63,11 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let listing = Listing::new(&req, "sources", extension, params.common(), &[])?;
     let page = listing.page.clone();
-    let found = run(&state, move |conn| sources::list(conn, &page)).await?;
-    listing.respond(&req, found, |s, _| s.clone())
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
+        sources::list(conn, &page)
+    })
+    .await?;
+    listing.respond(&req, found.0, &found.1, |s, _| s.clone())
 }
 
 /// List sources.
@@ -118,7 +131,10 @@ pub async fn get_source(
     let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
     let id = path.into_inner();
     let lookup = id.clone();
-    let found = run(&state, move |conn| sources::find(conn, &lookup)).await?;
+    let found = run_plan(&state, params.release.as_deref(), move |conn| {
+        sources::find(conn, &lookup)
+    })
+    .await?;
     respond::found(
         &ctx,
         found,

@@ -271,9 +271,10 @@ pub fn import_file(
         ))
     })?;
     let file = std::fs::File::open(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
-    let name = path
-        .file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     import(
         conn,
         registry,

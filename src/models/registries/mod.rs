@@ -249,3 +249,11 @@ pub fn release_digest(conn: &mut DbConn, registry: &Registry, number: i64) -> Qu
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// Every registry slug, in order.
+pub fn list_all_slugs(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    registries::table
+        .select(registries::slug)
+        .order(registries::slug)
+        .load(conn)
+}

@@ -1,0 +1,374 @@
+//! Plan releases. The plan's data (sources, institutions, plans, commitments, milestones, their
+//! links, texts and record sources) is versioned row by row: every row is a record
+//! `(table, key) → JSON document` in `plan_record_versions`, valid from the release that wrote it
+//! until the release that changed or removed it. Publishing compares the live tables with the
+//! open versions and writes only the differences, with one change event each; any release can be
+//! rebuilt from its records into a scratch database that answers the very same queries.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::db::DbConn;
+use crate::db::schema::*;
+use crate::models::commitments::CommitmentRow;
+use crate::models::fixtures::{PLAN_ENTITIES, PlanFixtures};
+use crate::models::institutions::{InstitutionRow, InvolvementRow};
+use crate::models::milestones::MilestoneRow;
+use crate::models::plans::{EndorsementRow, MemberRow, PlanRow, SpaceRow};
+use crate::models::progress::{AssessmentRow, ProgressUpdateRow};
+use crate::models::registries::hex;
+use crate::models::releases::{self, Op, PLAN, Release};
+use crate::models::sources::Source;
+
+/// One versioned plan row: its table, its key (primary-key values joined by `/`) and the row as
+/// a JSON object.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PlanRecord {
+    /// The table: `sources`, `institutions`, `action_plans`, `commitments`, `milestones`, …
+    pub record_type: String,
+    pub record_id: String,
+    #[schema(value_type = Object)]
+    pub document: Value,
+}
+
+type Key = (String, String);
+
+fn put<T: Serialize>(out: &mut BTreeMap<Key, Value>, table: &str, id: String, row: &T) {
+    out.insert(
+        (table.to_owned(), id),
+        serde_json::to_value(row).unwrap_or(Value::Null),
+    );
+}
+
+/// Every row of the plan, keyed by (table, key).
+fn records_of(fx: &PlanFixtures) -> BTreeMap<Key, Value> {
+    let mut out = BTreeMap::new();
+    for r in &fx.sources {
+        put(&mut out, "sources", r.id.clone(), r);
+    }
+    for r in &fx.members {
+        put(&mut out, "members", r.id.clone(), r);
+    }
+    for r in &fx.institutions {
+        put(&mut out, "institutions", r.id.clone(), r);
+    }
+    for r in &fx.plans {
+        put(&mut out, "action_plans", r.id.clone(), r);
+    }
+    for r in &fx.spaces {
+        put(&mut out, "co_creation_spaces", r.id.clone(), r);
+    }
+    for r in &fx.endorsements {
+        put(&mut out, "endorsements", r.id.clone(), r);
+    }
+    for r in &fx.commitments {
+        put(&mut out, "commitments", r.id.clone(), r);
+    }
+    for (commitment_id, value) in &fx.ogp_values {
+        let doc = json!({"commitment_id": commitment_id, "ogp_value": value});
+        put(
+            &mut out,
+            "commitment_ogp_values",
+            format!("{commitment_id}/{value}"),
+            &doc,
+        );
+    }
+    for r in &fx.milestones {
+        put(&mut out, "milestones", r.id.clone(), r);
+    }
+    for r in &fx.involvements {
+        put(&mut out, "involvements", r.id.clone(), r);
+    }
+    for r in &fx.assessments {
+        put(&mut out, "assessments", r.id.clone(), r);
+    }
+    for r in &fx.progress_updates {
+        put(&mut out, "progress_updates", r.id.clone(), r);
+    }
+    for (entity_type, entity_id, source_id) in &fx.record_sources {
+        let doc =
+            json!({"entity_type": entity_type, "entity_id": entity_id, "source_id": source_id});
+        put(
+            &mut out,
+            "record_sources",
+            format!("{entity_type}/{entity_id}/{source_id}"),
+            &doc,
+        );
+    }
+    for (entity_type, entity_id, field, lang, value, source_id) in &fx.texts {
+        let doc = json!({"entity_type": entity_type, "entity_id": entity_id, "field": field,
+            "lang": lang, "value": value, "source_id": source_id});
+        put(
+            &mut out,
+            "localized_texts",
+            format!("{entity_type}/{entity_id}/{field}/{lang}"),
+            &doc,
+        );
+    }
+    out
+}
+
+fn field(doc: &Value, name: &str) -> String {
+    doc.get(name)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The plan rows back from their records (the inverse of `records_of`).
+fn fixtures_of(records: &[PlanRecord]) -> Result<PlanFixtures, serde_json::Error> {
+    let mut fx = PlanFixtures::default();
+    for r in records {
+        let d = r.document.clone();
+        match r.record_type.as_str() {
+            "sources" => fx.sources.push(serde_json::from_value(d)?),
+            "members" => fx.members.push(serde_json::from_value(d)?),
+            "institutions" => fx.institutions.push(serde_json::from_value(d)?),
+            "action_plans" => fx.plans.push(serde_json::from_value(d)?),
+            "co_creation_spaces" => fx.spaces.push(serde_json::from_value(d)?),
+            "endorsements" => fx.endorsements.push(serde_json::from_value(d)?),
+            "commitments" => fx.commitments.push(serde_json::from_value(d)?),
+            "commitment_ogp_values" => fx
+                .ogp_values
+                .push((field(&d, "commitment_id"), field(&d, "ogp_value"))),
+            "milestones" => fx.milestones.push(serde_json::from_value(d)?),
+            "involvements" => fx.involvements.push(serde_json::from_value(d)?),
+            "assessments" => fx.assessments.push(serde_json::from_value(d)?),
+            "progress_updates" => fx.progress_updates.push(serde_json::from_value(d)?),
+            "record_sources" => fx.record_sources.push((
+                field(&d, "entity_type"),
+                field(&d, "entity_id"),
+                field(&d, "source_id"),
+            )),
+            "localized_texts" => fx.texts.push((
+                field(&d, "entity_type"),
+                field(&d, "entity_id"),
+                field(&d, "field"),
+                field(&d, "lang"),
+                field(&d, "value"),
+                field(&d, "source_id"),
+            )),
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "unknown plan record type {other:?}"
+                )));
+            }
+        }
+    }
+    Ok(fx)
+}
+
+/// The plan as it is in the live tables.
+fn live(conn: &mut DbConn) -> QueryResult<PlanFixtures> {
+    let texts: Vec<(String, String, String, String, String, Option<String>)> =
+        localized_texts::table
+            .filter(localized_texts::entity_type.eq_any(PLAN_ENTITIES))
+            .select((
+                localized_texts::entity_type,
+                localized_texts::entity_id,
+                localized_texts::field,
+                localized_texts::lang,
+                localized_texts::value,
+                localized_texts::source_id,
+            ))
+            .load(conn)?;
+    Ok(PlanFixtures {
+        sources: sources::table.select(Source::as_select()).load(conn)?,
+        members: members::table.select(MemberRow::as_select()).load(conn)?,
+        institutions: institutions::table
+            .select(InstitutionRow::as_select())
+            .load(conn)?,
+        plans: action_plans::table
+            .select(PlanRow::as_select())
+            .load(conn)?,
+        spaces: co_creation_spaces::table
+            .select(SpaceRow::as_select())
+            .load(conn)?,
+        endorsements: endorsements::table
+            .select(EndorsementRow::as_select())
+            .load(conn)?,
+        commitments: commitments::table
+            .select(CommitmentRow::as_select())
+            .load(conn)?,
+        ogp_values: commitment_ogp_values::table
+            .select((
+                commitment_ogp_values::commitment_id,
+                commitment_ogp_values::ogp_value,
+            ))
+            .load(conn)?,
+        milestones: milestones::table
+            .select(MilestoneRow::as_select())
+            .load(conn)?,
+        involvements: involvements::table
+            .select(InvolvementRow::as_select())
+            .load(conn)?,
+        assessments: assessments::table
+            .select(AssessmentRow::as_select())
+            .load(conn)?,
+        progress_updates: progress_updates::table
+            .select(ProgressUpdateRow::as_select())
+            .load(conn)?,
+        record_sources: record_sources::table
+            .filter(record_sources::entity_type.eq_any(PLAN_ENTITIES))
+            .select((
+                record_sources::entity_type,
+                record_sources::entity_id,
+                record_sources::source_id,
+            ))
+            .load(conn)?,
+        // Every plan text names its source (the fixture loader refuses one without).
+        texts: texts
+            .into_iter()
+            .map(|(t, i, f, l, v, s)| (t, i, f, l, v, s.unwrap_or_default()))
+            .collect(),
+    })
+}
+
+/// Publishes the live plan tables as the next plan release if they differ from the latest one
+/// (inside the caller's transaction). Returns the new release, or `None` when nothing changed.
+pub fn publish(conn: &mut DbConn, origin: &str) -> QueryResult<Option<Release>> {
+    let now = records_of(&live(conn)?);
+    let open: Vec<(String, String, String)> = plan_record_versions::table
+        .filter(plan_record_versions::valid_to.is_null())
+        .select((
+            plan_record_versions::record_type,
+            plan_record_versions::record_id,
+            plan_record_versions::document,
+        ))
+        .load(conn)?;
+    let before: BTreeMap<Key, Value> = open
+        .into_iter()
+        .map(|(t, i, d)| ((t, i), serde_json::from_str(&d).unwrap_or(Value::Null)))
+        .collect();
+    let mut events: Vec<(&Key, Op)> = Vec::new();
+    for (key, doc) in &now {
+        match before.get(key) {
+            None => events.push((key, Op::Created)),
+            Some(old) if old != doc => events.push((key, Op::Updated)),
+            Some(_) => {}
+        }
+    }
+    for key in before.keys().filter(|k| !now.contains_key(*k)) {
+        events.push((key, Op::Deleted));
+    }
+    if events.is_empty() {
+        return Ok(None);
+    }
+    events.sort_by(|a, b| a.0.cmp(b.0));
+    let draft = releases::open(conn, PLAN, origin)?;
+    for ((record_type, record_id), op) in &events {
+        if *op != Op::Created {
+            diesel::update(
+                plan_record_versions::table
+                    .filter(plan_record_versions::record_type.eq(record_type))
+                    .filter(plan_record_versions::record_id.eq(record_id))
+                    .filter(plan_record_versions::valid_to.is_null()),
+            )
+            .set(plan_record_versions::valid_to.eq(draft.number))
+            .execute(conn)?;
+        }
+        if *op != Op::Deleted {
+            let doc = &now[&(record_type.clone(), record_id.clone())];
+            diesel::insert_into(plan_record_versions::table)
+                .values((
+                    plan_record_versions::record_type.eq(record_type),
+                    plan_record_versions::record_id.eq(record_id),
+                    plan_record_versions::valid_from.eq(draft.number),
+                    plan_record_versions::document.eq(doc.to_string()),
+                ))
+                .execute(conn)?;
+        }
+        releases::record_change(conn, &draft, record_type, record_id, *op)?;
+    }
+    let records: Vec<PlanRecord> = now
+        .into_iter()
+        .map(|((record_type, record_id), document)| PlanRecord {
+            record_type,
+            record_id,
+            document,
+        })
+        .collect();
+    let release = releases::finish(conn, &draft, records.len() as i64, &digest(&records))?;
+    Ok(Some(release))
+}
+
+/// One canonical NDJSON line per record, in (type, id) order: what a release's checksum covers
+/// and what `/api/v1/plan/releases/{n}/records` serves.
+pub fn canonical_lines(records: &[PlanRecord]) -> String {
+    let mut out = String::new();
+    for r in records {
+        out.push_str(&serde_json::to_string(r).unwrap_or_default());
+        out.push('\n');
+    }
+    out
+}
+
+fn digest(records: &[PlanRecord]) -> String {
+    hex(&Sha256::digest(canonical_lines(records).as_bytes()))
+}
+
+/// Every record of plan release `number`, in (type, id) order.
+pub fn records_at(conn: &mut DbConn, number: i64) -> QueryResult<Vec<PlanRecord>> {
+    let rows: Vec<(String, String, String)> = plan_record_versions::table
+        .filter(plan_record_versions::valid_from.le(number))
+        .filter(
+            plan_record_versions::valid_to
+                .is_null()
+                .or(plan_record_versions::valid_to.gt(number)),
+        )
+        .order((
+            plan_record_versions::record_type,
+            plan_record_versions::record_id,
+        ))
+        .select((
+            plan_record_versions::record_type,
+            plan_record_versions::record_id,
+            plan_record_versions::document,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(record_type, record_id, document)| PlanRecord {
+            record_type,
+            record_id,
+            document: serde_json::from_str(&document).unwrap_or(Value::Null),
+        })
+        .collect())
+}
+
+/// Documents of these (type, id) records as written by release `number` (for change events).
+pub fn documents_written_by(
+    conn: &mut DbConn,
+    number: i64,
+    keys: &[(String, String)],
+) -> QueryResult<BTreeMap<Key, Value>> {
+    let mut out = BTreeMap::new();
+    for (record_type, record_id) in keys {
+        let doc: Option<String> = plan_record_versions::table
+            .filter(plan_record_versions::record_type.eq(record_type))
+            .filter(plan_record_versions::record_id.eq(record_id))
+            .filter(plan_record_versions::valid_from.eq(number))
+            .select(plan_record_versions::document)
+            .first(conn)
+            .optional()?;
+        if let Some(doc) = doc {
+            out.insert(
+                (record_type.clone(), record_id.clone()),
+                serde_json::from_str(&doc).unwrap_or(Value::Null),
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Writes plan release `number` into `scratch` (a freshly migrated, empty database).
+pub fn restore(conn: &mut DbConn, number: i64, scratch: &mut DbConn) -> Result<(), String> {
+    let records = records_at(conn, number).map_err(|e| e.to_string())?;
+    let fx = fixtures_of(&records).map_err(|e| format!("plan release {number}: {e}"))?;
+    fx.replace_all(scratch).map_err(|e| e.to_string())?;
+    Ok(())
+}
