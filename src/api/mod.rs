@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, content negotiation, the OpenAPI document. Handlers stay thin: parse
 //! parameters, run a model query in `run`, convert to wire types.
 
+pub mod caching;
 pub mod csv;
 pub mod dto;
 pub mod items;
@@ -291,6 +292,11 @@ pub fn build_app(
         }
         srv.call(req)
     })
+    .wrap(actix_web::middleware::from_fn(caching::conditional))
     .wrap(Compress::default())
+    .wrap_fn(|req, srv| {
+        let response = srv.call(req);
+        async move { response.await.map(caching::tag_encoding) }
+    })
     .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
 }

@@ -95,8 +95,14 @@ fn every_operation_documents_params_and_problems() {
                 "{path} {status}"
             );
         }
+        // Data resources share language, paging and CSV; machine feeds (releases, change feed,
+        // catalog, Atom) have their own fixed formats.
+        let tag = op["tags"][0].as_str().unwrap_or_default();
+        let is_feed = ["releases", "catalog", "feeds"].contains(&tag);
         if path.starts_with("/api/v1/") {
             assert!(responses.contains_key("400"), "{path} documents 400");
+        }
+        if path.starts_with("/api/v1/") && !is_feed {
             let names: Vec<&str> = op["parameters"]
                 .as_array()
                 .unwrap()

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::negotiate::{self, Format};
+use crate::api::caching;
 use crate::api::pagination;
 use crate::api::release;
 use crate::api::respond::next_link;
@@ -156,6 +157,7 @@ async fn one(state: &AppState, dataset: String, number: i64) -> Result<HttpRespo
     .await?;
     let mut builder = HttpResponse::Ok();
     release::stamp(&mut builder, &found);
+    builder.insert_header((header::CACHE_CONTROL, caching::IMMUTABLE));
     Ok(builder.json(ReleaseDto::new(found)))
 }
 
@@ -223,6 +225,7 @@ pub async fn plan_release_records(
     .await?;
     let mut builder = HttpResponse::Ok();
     release::stamp(&mut builder, &found);
+    builder.insert_header((header::CACHE_CONTROL, caching::IMMUTABLE));
     Ok(builder
         .content_type(Format::NdJson.media_type())
         .body(plan_release::canonical_lines(&records)))
