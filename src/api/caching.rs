@@ -57,7 +57,9 @@ fn scope(path: &str, query: &[(String, String)]) -> Scope {
         {
             PLAN.to_owned()
         }
-        ["registries", slug, items, ..] if items.starts_with("items") && *items != "items.csv-metadata.json" => {
+        ["registries", slug, items, ..]
+            if items.starts_with("items") && *items != "items.csv-metadata.json" =>
+        {
             releases::registry_dataset(slug)
         }
         _ => return Scope::Other,
@@ -127,7 +129,9 @@ impl Conditions {
                         // coding it was sent in names the same content.
                         let t = t.trim().trim_start_matches("W/").to_owned();
                         match t.strip_suffix('"').and_then(|t| t.rsplit_once('-')) {
-                            Some((base, coding)) if CODINGS.contains(&coding) => format!("{base}\""),
+                            Some((base, coding)) if CODINGS.contains(&coding) => {
+                                format!("{base}\"")
+                            }
                             _ => t,
                         }
                     })
@@ -204,7 +208,13 @@ pub async fn conditional(
     let key = request_key(&req, &query);
     let conditions = Conditions::of(req.headers());
     let scope = scope(req.path(), &query);
-    let pinned = matches!(scope, Scope::Dataset { pinned: Some(_), .. });
+    let pinned = matches!(
+        scope,
+        Scope::Dataset {
+            pinned: Some(_),
+            ..
+        }
+    );
     let fresh_for = if pinned {
         IMMUTABLE
     } else if req.path().starts_with("/api/v1/changes") {
@@ -239,10 +249,8 @@ pub async fn conditional(
     let status = res.status();
     if status != StatusCode::OK {
         if status.is_client_error() || status.is_server_error() {
-            res.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("no-store"),
-            );
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         return Ok(res);
     }

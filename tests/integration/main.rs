@@ -10,4 +10,5 @@ mod languages;
 mod openapi;
 mod pagination;
 mod registries;
+mod releases;
 mod resources;

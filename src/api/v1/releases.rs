@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::negotiate::{self, Format};
 use crate::api::caching;
+use crate::api::negotiate::{self, Format};
 use crate::api::pagination;
 use crate::api::release;
 use crate::api::respond::next_link;
