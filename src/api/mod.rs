@@ -239,7 +239,66 @@ pub fn openapi() -> oa::OpenApi {
 
 fn finish(mut api: oa::OpenApi) -> oa::OpenApi {
     add_problem_responses(&mut api);
+    add_caching_headers(&mut api);
     api
+}
+
+/// Documents the validators and freshness headers `caching::conditional` adds to every API GET,
+/// the conditional request headers it honours, and its 304.
+fn add_caching_headers(api: &mut oa::OpenApi) {
+    use oa::path::{ParameterBuilder, ParameterIn};
+    let text = || oa::ObjectBuilder::new().schema_type(oa::schema::Type::String);
+    let header = |description: &str| {
+        oa::HeaderBuilder::new()
+            .schema(Some(text()))
+            .description(Some(description))
+            .build()
+    };
+    let response_headers = [
+        ("ETag", "Strong validator: derived from the release read and the request (or the body);             a compressed body's tag ends in `-gzip` / `-br`"),
+        ("Cache-Control", "`public, max-age=31536000, immutable` for release-pinned reads;             `public, max-age=60` for the latest data; `no-cache` for the change feed;             `no-store` on errors"),
+        ("Vary", "`Accept, Accept-Language, Accept-Encoding`"),
+        ("Last-Modified", "When the release read was published (dataset reads)"),
+        ("Data-Release", "`<dataset>@<number>`: the release this response was read from             (`plan@3`, `registries/<slug>@2`)"),
+    ];
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with("/api/") {
+            continue;
+        }
+        let Some(op) = item.get.as_mut() else {
+            continue;
+        };
+        let parameters = op.parameters.get_or_insert_with(Vec::new);
+        for (name, description) in [
+            ("If-None-Match", "ETags of copies held; 304 when one is current"),
+            ("If-Modified-Since", "HTTP date; 304 when the data has not changed since                 (ignored with If-None-Match)"),
+        ] {
+            parameters.push(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Header)
+                    .required(oa::Required::False)
+                    .description(Some(description))
+                    .schema(Some(text()))
+                    .build()
+                    .into(),
+            );
+        }
+        let responses = &mut op.responses.responses;
+        if let Some(RefOr::T(ok)) = responses.get_mut("200") {
+            for (name, description) in response_headers {
+                ok.headers
+                    .entry(name.into())
+                    .or_insert_with(|| RefOr::T(header(description)));
+            }
+        }
+        let mut not_modified = oa::ResponseBuilder::new()
+            .description("Not Modified: the copy named by If-None-Match / If-Modified-Since is current");
+        for (name, description) in response_headers {
+            not_modified = not_modified.header(name, header(description));
+        }
+        responses.insert("304".into(), RefOr::T(not_modified.build()));
+    }
 }
 
 fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
