@@ -5,7 +5,8 @@
 #
 #   bench/run.sh                          # everything (~20 min on 2 cores), writes bench/results/<date>-<machine>.md
 #   ROUNDS=1 DURATION=5 bench/run.sh      # quicker, less reliable
-#   STEPS="sqlite pg" bench/run.sh        # only some steps (datasette sqlite pg big)
+#   STEPS="sqlite pg" bench/run.sh        # only some steps (datasette sqlite pg big revalidate)
+#   STEPS=revalidate bench/run.sh         # only the 304-vs-200 comparison (issue 4)
 #
 # Steps: (1) copy the kit to $KIT, generate 200,000 rows; (2) Datasette via the kit's run_peers.sh;
 # (3) opengov-api on SQLite: load-fixtures, define-registry, import, serve, verify, measure.py;
@@ -48,6 +49,7 @@ KEEP_DB=${KEEP_DB:-0}
 MACHINE=${MACHINE:-$(hostname -s)}
 DATE=${DATE:-$(date -u +%Y-%m-%d)}
 OUT=${OUT:-$BENCH/results/$DATE-$MACHINE.md}
+REVALIDATE_OUT=${REVALIDATE_OUT:-$BENCH/results/$DATE-$MACHINE-revalidate.md}
 
 [ "$PG_DB" = test ] && { echo "refusing to use the database named test" >&2; exit 2; }
 [ "$DURATION" -le 120 ] || { echo "DURATION is capped at 120 s" >&2; exit 2; }
@@ -235,6 +237,63 @@ step_big() {
   done
 }
 
+# Conditional GET: the same list page answered in full (200) and revalidated (If-None-Match -> 304),
+# wrk rounds interleaved, medians and the ratio written to $REVALIDATE_OUT.
+revalidate_backend() {  # database-url label
+  local url=$1 label=$2 name path etag code mode r rps
+  start_server "$url" "$WORK/server-revalidate-$label.log"
+  wait_quiet "revalidate-$label"
+  for endpoint in "items_page=/api/v1/registries/bench/items?limit=100" "plan_page=/api/v1/commitments?expand=milestones"; do
+    name=${endpoint%%=*}; path=${endpoint#*=}
+    etag=$(curl -s -D - -o /dev/null "$BASE$path" | awk 'tolower($1)=="etag:" {print $2}' | tr -d '\r')
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $etag" "$BASE$path")
+    [ "$code" = 304 ] || { log "expected 304 for $path, got $code"; exit 1; }
+    for r in $(seq 1 "$ROUNDS"); do
+      for mode in full revalidate; do
+        local header=()
+        [ "$mode" = revalidate ] && header=(-H "If-None-Match: $etag")
+        rps=$(cmd timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "${header[@]}" "$BASE$path" \
+              | awk '/Requests\/sec/ {print $2}')
+        printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$name" "$mode" "$r" "$rps" >> "$WORK/revalidate.tsv"
+        log "$label $name $mode round $r: $rps req/s"
+      done
+    done
+  done
+  stop_server
+}
+
+step_revalidate() {
+  : > "$WORK/revalidate.tsv"
+  local db="$WORK/sqlite-200k.db"
+  if [ ! -f "$db" ]; then load_db "sqlite://$db" "$KIT/data/registry_items.csv" 200k-sqlite; fi
+  revalidate_backend "sqlite://$db" sqlite
+  fresh_pg
+  load_db "$PG_URL" "$KIT/data/registry_items.csv" 200k-pg
+  revalidate_backend "$PG_URL" pg
+  python3 - "$WORK/revalidate.tsv" "$REVALIDATE_OUT" "$THREADS" "$CONNS" "$DURATION" "$ROUNDS" "$(cat "$WORK/provenance.txt")" <<'PY'
+import statistics, sys
+tsv, out, threads, conns, duration, rounds, provenance = sys.argv[1:8]
+runs = {}
+for line in open(tsv):
+    label, name, mode, _, rps = line.rstrip("\n").split("\t")
+    runs.setdefault((label, name), {}).setdefault(mode, []).append(float(rps))
+lines = [
+    "# Conditional GET: 304 revalidation vs full 200, same page, same run",
+    "",
+    f"wrk -t{threads} -c{conns} -d{duration}s, {rounds} rounds per mode, rounds interleaved (full, revalidate, full, …); medians. Binary: {provenance}.",
+    "",
+    "| backend | page | full 200 req/s | 304 req/s | ratio 304 / 200 | rounds (200) | rounds (304) |",
+    "|---|---|---:|---:|---:|---|---|",
+]
+for (label, name), modes in sorted(runs.items()):
+    full, reval = statistics.median(modes["full"]), statistics.median(modes["revalidate"])
+    fmt = lambda xs: ", ".join(f"{x:.0f}" for x in xs)
+    lines.append(f"| {label} | {name} | {full:.0f} | {reval:.0f} | {reval / full:.2f}x | {fmt(modes['full'])} | {fmt(modes['revalidate'])} |")
+open(out, "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+}
+
 write_meta() {
   python3 - "$WORK" <<EOF
 import json, os, subprocess, sys
@@ -280,6 +339,7 @@ for s in $STEPS; do
     sqlite) step_sqlite ;;
     pg) step_pg ;;
     big) step_big ;;
+    revalidate) step_revalidate ;;
     *) log "unknown step $s" ;;
   esac
 done
