@@ -53,13 +53,16 @@ impl AppState {
 /// are kept (a plan release is small and immutable, so a rebuild is only ever a cache miss).
 #[derive(Clone, Default)]
 pub struct PlanSnapshots {
-    cache: Arc<Mutex<VecDeque<(i64, Arc<Mutex<DbConn>>)>>>,
+    cache: Arc<Mutex<VecDeque<(i64, Scratch)>>>,
 }
+
+/// One rebuilt release: a scratch database, used by one request at a time.
+type Scratch = Arc<Mutex<DbConn>>;
 
 const PLAN_SNAPSHOTS_KEPT: usize = 4;
 
 impl PlanSnapshots {
-    fn get(&self, conn: &mut DbConn, number: i64) -> Result<Arc<Mutex<DbConn>>, AppError> {
+    fn get(&self, conn: &mut DbConn, number: i64) -> Result<Scratch, AppError> {
         let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(at) = cache.iter().position(|(n, _)| *n == number) {
             let entry = cache.remove(at).expect("position is in range");
