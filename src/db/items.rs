@@ -128,6 +128,23 @@ pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
     Ok(())
 }
 
+/// Item tables created before releases existed (no `valid_from` / `valid_to`): their rows cannot
+/// be versioned in place.
+pub fn unversioned_tables(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    use crate::db::schema::registries;
+    let tables: Vec<String> = registries::table
+        .select(registries::table_name)
+        .load(conn)?;
+    let mut old = Vec::new();
+    for table in tables {
+        let probe = format!("SELECT valid_to FROM {} WHERE 1 = 0", quote(&table));
+        if conn.batch_execute(&probe).is_err() {
+            old.push(table);
+        }
+    }
+    Ok(old)
+}
+
 pub fn drop_table(conn: &mut DbConn, table: &str) -> QueryResult<()> {
     conn.batch_execute(&format!("DROP TABLE IF EXISTS {}", quote(table)))
 }

@@ -315,6 +315,18 @@ pub fn connect_and_migrate(
 ) -> Result<(DbPool, usize), DbSetupError> {
     url.prepare_storage()?;
     let pool = build_pool(url, options);
-    let applied = pool.get()?.migrate()?;
+    let mut conn = pool.get()?;
+    let applied = conn.migrate()?;
+    let old = items::unversioned_tables(&mut conn)
+        .map_err(|e| DbSetupError::Migration(e.to_string()))?;
+    if !old.is_empty() {
+        return Err(DbSetupError::Migration(format!(
+            "item tables {} predate releases and cannot be versioned in place; start from a new \
+             database (remove the SQLite file, or drop and recreate the PostgreSQL database), \
+             then load-fixtures and re-import",
+            old.join(", ")
+        )));
+    }
+    drop(conn);
     Ok((pool, applied))
 }
