@@ -34,8 +34,12 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Replace the plan data and the fixture registries with the fixtures (idempotent) and exit.
     LoadFixtures(LoadFixturesArgs),
-    /// Replace a registry's items with a CSV or GeoJSON file (all or nothing) and exit.
+    /// Publish a CSV or GeoJSON file as the next release of a registry's items (all or nothing;
+    /// only the differences are stored) and exit.
     Import(ImportArgs),
+    /// Delete change-feed events of releases older than a release id (releases and pinned reads
+    /// stay); clients with older cursors then get 410 with a restart point.
+    PruneChanges(PruneChangesArgs),
     /// Create or update a registry from its `registry.toml` (passport and schema) and exit; its
     /// items table is rebuilt, empty, when the schema changed.
     DefineRegistry(DefineRegistryArgs),
@@ -78,6 +82,15 @@ pub struct DefineRegistryArgs {
     pub database: DatabaseArgs,
     /// Path of the registry.toml (format: fixtures/registries/FORMAT.md).
     pub definition: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PruneChangesArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Keep the events of this release (its `id` in any release list) and every later one.
+    #[arg(long)]
+    pub keep_from: i64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -182,6 +195,19 @@ pub fn define_registry(args: &DefineRegistryArgs) -> Result<(), CliError> {
         definition.store(conn).map_err(refused)
     })?;
     log::info!("registry {} defined", definition.slug());
+    Ok(())
+}
+
+pub fn prune_changes(args: &PruneChangesArgs) -> Result<(), CliError> {
+    let url = DatabaseUrl::parse(&args.database.database_url)?;
+    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let mut conn = pool.get().map_err(db::DbSetupError::from)?;
+    let deleted = crate::models::releases::prune_changes(&mut conn, args.keep_from)
+        .map_err(|e| CliError::Other(e.to_string()))?;
+    log::info!(
+        "{deleted} change event(s) before release id {} deleted",
+        args.keep_from
+    );
     Ok(())
 }
 

@@ -10,6 +10,7 @@ fn main() {
         Some(Command::Openapi) => cli::print_openapi(),
         Some(Command::Probe(args)) => cli::probe(&args),
         Some(Command::Import(args)) => cli::import_items(&args),
+        Some(Command::PruneChanges(args)) => cli::prune_changes(&args),
         Some(Command::DefineRegistry(args)) => cli::define_registry(&args),
         Some(Command::Serve(args)) => run_server(args),
         None => run_server(cli.serve),
