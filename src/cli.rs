@@ -40,8 +40,8 @@ pub enum Command {
     /// Delete change-feed events of releases older than a release id (releases and pinned reads
     /// stay); clients with older cursors then get 410 with a restart point.
     PruneChanges(PruneChangesArgs),
-    /// Create or update a registry from its `registry.toml` (passport and schema) and exit; its
-    /// items table is rebuilt, empty, when the schema changed.
+    /// Create or update a registry from its `registry.toml` (passport and schema) and exit. A
+    /// changed schema rebuilds the (empty) items table, and is refused once releases exist.
     DefineRegistry(DefineRegistryArgs),
     /// Print the OpenAPI document (JSON) and exit.
     Openapi,

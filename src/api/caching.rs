@@ -200,7 +200,9 @@ pub async fn conditional(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if req.method() != Method::GET || !req.path().starts_with("/api/") {
+    // HEAD is answered as GET further in, so it gets the same validators.
+    let readable = req.method() == Method::GET || req.method() == Method::HEAD;
+    if !readable || !req.path().starts_with("/api/") {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let query: Vec<(String, String)> =
@@ -294,7 +296,21 @@ pub async fn conditional(
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(fresh_for));
     }
-    headers.insert(header::VARY, HeaderValue::from_static(VARY));
+    // Keep what a handler varies on besides negotiation (the catalog: proxy headers).
+    let mut vary: Vec<String> = VARY.split(", ").map(str::to_owned).collect();
+    for value in headers
+        .get_all(header::VARY)
+        .filter_map(|v| v.to_str().ok())
+    {
+        for name in value.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            if !vary.iter().any(|v| v.eq_ignore_ascii_case(name)) {
+                vary.push(name.to_owned());
+            }
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&vary.join(", ")) {
+        headers.insert(header::VARY, v);
+    }
     Ok(res)
 }
 

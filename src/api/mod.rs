@@ -258,11 +258,23 @@ fn add_caching_headers(api: &mut oa::OpenApi) {
             .build()
     };
     let response_headers = [
-        ("ETag", "Strong validator: derived from the release read and the request (or the body);             a compressed body's tag ends in `-gzip` / `-br`"),
-        ("Cache-Control", "`public, max-age=31536000, immutable` for release-pinned reads;             `public, max-age=60` for the latest data; `no-cache` for the change feed;             `no-store` on errors"),
+        (
+            "ETag",
+            "Strong validator: derived from the release read and the request (or the body);             a compressed body's tag ends in `-gzip` / `-br`",
+        ),
+        (
+            "Cache-Control",
+            "`public, max-age=31536000, immutable` for release-pinned reads;             `public, max-age=60` for the latest data; `no-cache` for the change feed;             `no-store` on errors",
+        ),
         ("Vary", "`Accept, Accept-Language, Accept-Encoding`"),
-        ("Last-Modified", "When the release read was published (dataset reads)"),
-        ("Data-Release", "`<dataset>@<number>`: the release this response was read from             (`plan@3`, `registries/<slug>@2`)"),
+        (
+            "Last-Modified",
+            "When the release read was published (dataset reads)",
+        ),
+        (
+            "Data-Release",
+            "`<dataset>@<number>`: the release this response was read from             (`plan@3`, `registries/<slug>@2`)",
+        ),
     ];
     for (path, item) in api.paths.paths.iter_mut() {
         if !path.starts_with("/api/") {
@@ -273,8 +285,14 @@ fn add_caching_headers(api: &mut oa::OpenApi) {
         };
         let parameters = op.parameters.get_or_insert_with(Vec::new);
         for (name, description) in [
-            ("If-None-Match", "ETags of copies held; 304 when one is current"),
-            ("If-Modified-Since", "HTTP date; 304 when the data has not changed since                 (ignored with If-None-Match)"),
+            (
+                "If-None-Match",
+                "ETags of copies held; 304 when one is current",
+            ),
+            (
+                "If-Modified-Since",
+                "HTTP date; 304 when the data has not changed since                 (ignored with If-None-Match)",
+            ),
         ] {
             parameters.push(
                 ParameterBuilder::new()
@@ -295,8 +313,9 @@ fn add_caching_headers(api: &mut oa::OpenApi) {
                     .or_insert_with(|| RefOr::T(header(description)));
             }
         }
-        let mut not_modified = oa::ResponseBuilder::new()
-            .description("Not Modified: the copy named by If-None-Match / If-Modified-Since is current");
+        let mut not_modified = oa::ResponseBuilder::new().description(
+            "Not Modified: the copy named by If-None-Match / If-Modified-Since is current",
+        );
         for (name, description) in response_headers {
             not_modified = not_modified.header(name, header(description));
         }

@@ -317,8 +317,8 @@ pub fn connect_and_migrate(
     let pool = build_pool(url, options);
     let mut conn = pool.get()?;
     let applied = conn.migrate()?;
-    let old = items::unversioned_tables(&mut conn)
-        .map_err(|e| DbSetupError::Migration(e.to_string()))?;
+    let old =
+        items::unversioned_tables(&mut conn).map_err(|e| DbSetupError::Migration(e.to_string()))?;
     if !old.is_empty() {
         return Err(DbSetupError::Migration(format!(
             "item tables {} predate releases and cannot be versioned in place; start from a new \

@@ -457,6 +457,19 @@ both_backends!(conditional_requests_revalidate_cheaply, |app| {
     assert!(first.header("cache-control").unwrap().contains("max-age"));
     let last_modified = first.header("last-modified").unwrap().to_owned();
 
+    let head = app
+        .call(
+            actix_web::test::TestRequest::default()
+                .method(actix_web::http::Method::HEAD)
+                .uri(url),
+        )
+        .await;
+    assert_eq!(
+        head.header("etag"),
+        Some(etag.as_str()),
+        "HEAD has GET's validators"
+    );
+
     let again = app.get_with(url, &[("If-None-Match", &etag)]).await;
     assert_eq!(again.status.as_u16(), 304);
     assert!(again.body.is_empty());

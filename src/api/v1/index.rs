@@ -40,6 +40,8 @@ pub async fn index() -> HttpResponse {
             ("institutions", "/api/v1/institutions"),
             ("sources", "/api/v1/sources"),
             ("registries", "/api/v1/registries"),
+            ("plan_releases", "/api/v1/plan/releases"),
+            ("changes", "/api/v1/changes"),
             ("openapi", "/api/v1/openapi.json"),
             ("docs", "/docs/"),
             ("health", "/healthz"),
