@@ -78,4 +78,7 @@ pub mod entity {
     pub const PROGRESS_UPDATE: &str = "progress_update";
     pub const REGISTRY: &str = "registry";
     pub const REGISTRY_FIELD: &str = "registry_field";
+    /// Links a registry to the sources that are standards its structure follows
+    /// (`conforms_to`, DCAT `dct:conformsTo`), in `record_sources`.
+    pub const REGISTRY_STANDARD: &str = "registry_standard";
 }
