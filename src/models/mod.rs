@@ -2,6 +2,7 @@
 //! here. Query functions return records together with their texts (in every language) and sources;
 //! the API layer picks the language.
 
+pub mod catalog;
 pub mod commitments;
 pub mod fixture_set;
 pub mod fixtures;

@@ -40,6 +40,8 @@ pub async fn index() -> HttpResponse {
             ("institutions", "/api/v1/institutions"),
             ("sources", "/api/v1/sources"),
             ("registries", "/api/v1/registries"),
+            ("catalog", "/api/v1/catalog.jsonld"),
+            ("catalog_turtle", "/api/v1/catalog.ttl"),
             ("openapi", "/api/v1/openapi.json"),
             ("docs", "/docs/"),
             ("health", "/healthz"),

@@ -1,5 +1,6 @@
 //! Version 1 of the API, mounted at `/api/v1`. One file per resource.
 
+pub mod catalog;
 pub mod commitments;
 pub mod health;
 pub mod index;
@@ -36,5 +37,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registries::list_items_geojson)
         .service(registries::list_items_ndjson)
         .service(registries::get_item)
-        .service(registries::get_registry);
+        .service(registries::get_registry)
+        .service(catalog::catalog_jsonld)
+        .service(catalog::catalog_ttl);
 }
