@@ -4,6 +4,7 @@
 
 pub mod catalog;
 pub mod commitments;
+pub mod csvw;
 pub mod fixture_set;
 pub mod fixtures;
 pub mod institutions;

@@ -2,6 +2,7 @@
 
 pub mod catalog;
 pub mod commitments;
+pub mod csvw;
 pub mod health;
 pub mod index;
 pub mod institutions;
@@ -37,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registries::list_items_geojson)
         .service(registries::list_items_ndjson)
         .service(registries::get_item)
+        .service(csvw::get_items_csv_metadata)
         .service(registries::get_registry)
         .service(catalog::catalog_jsonld)
         .service(catalog::catalog_ttl);
