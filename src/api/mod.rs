@@ -186,6 +186,7 @@ fallback to another language is visible; `Content-Language` lists the languages 
         (name = "sources", description = "Where every fact comes from"),
         (name = "registries", description = "Geoportal registries (datasets): passport, schema and items as JSON, CSV, GeoJSON, NDJSON"),
         (name = "releases", description = "Numbered, immutable releases of the plan and of each registry, and the change feed across them"),
+        (name = "catalog", description = "DCAT-AP 3 catalog of every dataset (JSON-LD, Turtle), for open-data portals"),
         (name = "operations", description = "Health and readiness"),
     ),
     // Types named only by query parameters are not collected automatically.

@@ -37,6 +37,15 @@ pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
     format!("{}?{query}", req.path())
 }
 
+/// The public scheme and host (`https://data.example`) for documents that need absolute IRIs (the
+/// DCAT catalog, CSVW metadata). There is no configured public URL, so it comes from the request:
+/// `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host` when a proxy sets them, else the `Host`
+/// header and the connection's scheme.
+pub fn public_base(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}
+
 pub fn self_link(req: &HttpRequest) -> String {
     match req.query_string() {
         "" => req.path().to_owned(),

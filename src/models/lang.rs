@@ -97,6 +97,16 @@ impl TextBundle {
         })
     }
 
+    /// The field in every language that has it, in `Lang` order (for documents that carry all
+    /// languages at once, such as the DCAT catalog).
+    pub fn all(&self, field: &str) -> impl Iterator<Item = (Lang, &str)> + '_ {
+        self.fields.get(field).into_iter().flat_map(|by_lang| {
+            by_lang
+                .iter()
+                .map(|(lang, (value, _))| (*lang, value.as_str()))
+        })
+    }
+
     pub fn languages(&self, field: &str) -> impl Iterator<Item = Lang> + '_ {
         self.fields
             .get(field)

@@ -2,8 +2,10 @@
 //! here. Query functions return records together with their texts (in every language) and sources;
 //! the API layer picks the language.
 
+pub mod catalog;
 pub mod changes;
 pub mod commitments;
+pub mod csvw;
 pub mod fixture_set;
 pub mod fixtures;
 pub mod institutions;
@@ -80,4 +82,7 @@ pub mod entity {
     pub const PROGRESS_UPDATE: &str = "progress_update";
     pub const REGISTRY: &str = "registry";
     pub const REGISTRY_FIELD: &str = "registry_field";
+    /// Links a registry to the sources that are standards its structure follows
+    /// (`conforms_to`, DCAT `dct:conformsTo`), in `record_sources`.
+    pub const REGISTRY_STANDARD: &str = "registry_standard";
 }

@@ -3,6 +3,7 @@
 mod common;
 
 mod backends;
+mod catalog;
 mod cli;
 mod errors;
 mod formats;

@@ -1,7 +1,9 @@
 //! Version 1 of the API, mounted at `/api/v1`. One file per resource.
 
+pub mod catalog;
 pub mod changes;
 pub mod commitments;
+pub mod csvw;
 pub mod health;
 pub mod index;
 pub mod institutions;
@@ -38,11 +40,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registries::list_items_geojson)
         .service(registries::list_items_ndjson)
         .service(registries::get_item)
+        .service(csvw::get_items_csv_metadata)
         .service(registries::get_registry)
         .service(releases::list_plan_releases)
         .service(releases::get_plan_release)
         .service(releases::plan_release_records)
         .service(releases::list_registry_releases)
         .service(releases::get_registry_release)
-        .service(changes::list_changes);
+        .service(changes::list_changes)
+        .service(catalog::catalog_jsonld)
+        .service(catalog::catalog_ttl);
 }

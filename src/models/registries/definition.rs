@@ -62,6 +62,9 @@ struct RegistryFx {
     indexes: Vec<Vec<String>>,
     #[serde(default)]
     sources: Vec<String>,
+    /// Source ids of the standards the registry's structure follows (each with a URL).
+    #[serde(default)]
+    conforms_to: Vec<String>,
     #[serde(default)]
     text_sources: BTreeMap<String, String>,
     fields: Vec<FieldFx>,
@@ -90,6 +93,7 @@ pub struct RegistryDefinition {
     pub items_file: String,
     pub items_format: FileFormat,
     sources: Vec<String>,
+    conforms_to: Vec<String>,
     texts: Vec<TextRow>,
 }
 
@@ -293,6 +297,7 @@ pub fn parse(name: &str, text: &str) -> Result<RegistryDefinition, Vec<String>> 
         items_file: fx.items_file.clone(),
         items_format: items_format.unwrap_or(FileFormat::Csv),
         sources: fx.sources.clone(),
+        conforms_to: fx.conforms_to.clone(),
         texts,
     })
 }
@@ -343,6 +348,24 @@ impl RegistryDefinition {
                 problems.push(format!("registry {slug}: unknown source {s:?}"));
             }
         }
+        for s in &self.conforms_to {
+            // A standard is named by its URL (the catalog's dct:conformsTo), so it needs one.
+            let url: Option<Option<String>> = sources::table
+                .find(s)
+                .select(sources::url)
+                .first(conn)
+                .optional()
+                .map_err(db)?;
+            match url {
+                None => problems.push(format!(
+                    "registry {slug}: conforms_to: unknown source {s:?}"
+                )),
+                Some(None) => problems.push(format!(
+                    "registry {slug}: conforms_to: source {s:?} has no url to name the standard by"
+                )),
+                Some(Some(_)) => {}
+            }
+        }
         if !problems.is_empty() {
             return Err(problems);
         }
@@ -389,6 +412,9 @@ impl RegistryDefinition {
         for s in &self.sources {
             insert_record_source(conn, entity::REGISTRY, &slug, s).map_err(db)?;
         }
+        for s in &self.conforms_to {
+            insert_record_source(conn, entity::REGISTRY_STANDARD, &slug, s).map_err(db)?;
+        }
         for text in &self.texts {
             insert_text(conn, text).map_err(db)?;
         }
@@ -400,7 +426,9 @@ impl RegistryDefinition {
 pub fn delete_provenance(conn: &mut DbConn, slug: &str) -> QueryResult<()> {
     diesel::delete(
         record_sources::table
-            .filter(record_sources::entity_type.eq(entity::REGISTRY))
+            .filter(
+                record_sources::entity_type.eq_any([entity::REGISTRY, entity::REGISTRY_STANDARD]),
+            )
             .filter(record_sources::entity_id.eq(slug)),
     )
     .execute(conn)?;

@@ -173,6 +173,15 @@ pub fn list(conn: &mut DbConn, page: &PageRequest) -> QueryResult<Page<Registry>
     })
 }
 
+/// Every registry with texts and sources, in slug order (the catalog lists them all).
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Registry>> {
+    let rows = registries::table
+        .order(registries::slug)
+        .select(RegistryRow::as_select())
+        .load(conn)?;
+    with_texts(conn, rows)
+}
+
 /// A registry with texts and sources, for display.
 pub fn find(conn: &mut DbConn, slug: &str) -> QueryResult<Option<Registry>> {
     let row = find_row(conn, slug)?;

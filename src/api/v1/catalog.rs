@@ -1,0 +1,92 @@
+//! `/api/v1/catalog.jsonld` and `/api/v1/catalog.ttl`: the DCAT-AP 3 catalog of every dataset
+//! this service publishes (the action plan and each registry), for open-data portals to harvest.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+
+use crate::api::{AppState, respond, run_app};
+use crate::error::{AppError, Problem};
+use crate::models::catalog;
+
+/// The catalog takes no parameters; unknown ones are refused like everywhere else.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogParams {}
+
+/// Which serialisation of the catalog graph to send.
+#[derive(Debug, Clone, Copy)]
+enum Syntax {
+    JsonLd,
+    Turtle,
+}
+
+async fn catalog(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    syntax: Syntax,
+) -> Result<HttpResponse, AppError> {
+    let base = respond::public_base(&req);
+    let body = run_app(&state, move |conn| {
+        let data = catalog::load(conn)?;
+        let graph =
+            catalog::build(&data, &base).map_err(|e| AppError::invalid("Host", e.to_string()))?;
+        match syntax {
+            Syntax::JsonLd => catalog::to_json_ld(&graph),
+            Syntax::Turtle => catalog::to_turtle(&graph),
+        }
+        .map_err(|e| AppError::Internal(format!("catalog serialisation: {e}")))
+    })
+    .await?;
+    let media_type = match syntax {
+        Syntax::JsonLd => "application/ld+json",
+        Syntax::Turtle => "text/turtle; charset=utf-8",
+    };
+    Ok(HttpResponse::Ok().content_type(media_type).body(body))
+}
+
+/// The DCAT-AP 3 catalog as JSON-LD.
+///
+/// A `dcat:Catalog` with one `dcat:Dataset` per registry and one for the action plan (`plan`),
+/// their distributions (JSON pages, and complete CSV, GeoJSON for registries with geometry, and
+/// NDJSON files), and the API as a `dcat:DataService`. Texts carry every language they exist in;
+/// values the data does not give are left out. Absolute IRIs use the request's scheme and host
+/// (`Forwarded`/`X-Forwarded-*` behind a proxy). Node objects use full IRIs; the `@context`
+/// declares the dcat, dct, foaf, vcard, rdf, rdfs and xsd prefixes.
+#[utoipa::path(
+    tag = "catalog",
+    params(CatalogParams),
+    responses(
+        (status = 200, description = "The catalog", body = String, content_type = "application/ld+json"),
+        (status = 400, description = "An unknown query parameter, or a `Host` that makes no IRI",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/catalog.jsonld")]
+pub async fn catalog_jsonld(
+    req: HttpRequest,
+    _params: web::Query<CatalogParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    catalog(req, state, Syntax::JsonLd).await
+}
+
+/// The DCAT-AP 3 catalog as Turtle.
+///
+/// The same triples as `catalog.jsonld`.
+#[utoipa::path(
+    tag = "catalog",
+    params(CatalogParams),
+    responses(
+        (status = 200, description = "The catalog", body = String, content_type = "text/turtle"),
+        (status = 400, description = "An unknown query parameter, or a `Host` that makes no IRI",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/catalog.ttl")]
+pub async fn catalog_ttl(
+    req: HttpRequest,
+    _params: web::Query<CatalogParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    catalog(req, state, Syntax::Turtle).await
+}
