@@ -66,6 +66,12 @@ fn edit_milestone_status(conn: &mut DbConn, id: &str, status: Option<&str>) -> r
 }
 
 both_backends!(an_import_publishes_only_its_differences, |app| {
+    let csv = app.get(&format!("{UNITS}/items.csv")).await;
+    let described = csv.header("link").expect("CSVW link");
+    assert!(
+        described.contains("items.csv-metadata.json>; rel=\"describedby\""),
+        "{described}"
+    );
     let before = app.get(&format!("{UNITS}/items.ndjson")).await;
     let first = app.get(&format!("{UNITS}/releases/1")).await.json();
     assert_eq!(first["added"], 28);

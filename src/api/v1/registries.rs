@@ -684,6 +684,16 @@ async fn items(
     if let Some(r) = &release {
         release::stamp(&mut builder, r);
     }
+    if format == Format::Csv {
+        // CSVW locates a CSV's column descriptions through this link (W3C tabular metadata §5.2).
+        builder.append_header((
+            header::LINK,
+            format!(
+                "</api/v1/registries/{}/items.csv-metadata.json>; rel=\"describedby\"; type=\"application/csvm+json\"",
+                registry.slug()
+            ),
+        ));
+    }
     if request.download {
         let extension = match format {
             Format::GeoJson => "geojson",
@@ -729,7 +739,7 @@ async fn items(
     };
     let next = next_cursor.as_deref().map(|c| respond::next_link(&req, c));
     if let Some(next) = &next {
-        builder.insert_header((header::LINK, format!("<{next}>; rel=\"next\"")));
+        builder.append_header((header::LINK, format!("<{next}>; rel=\"next\"")));
     }
     if total_exact {
         builder.insert_header(("X-Total-Count", total.to_string()));
