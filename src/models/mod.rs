@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod changes;
 pub mod commitments;
 pub mod csvw;
+pub mod feeds;
 pub mod fixture_set;
 pub mod fixtures;
 pub mod institutions;

@@ -365,6 +365,57 @@ pub fn documents_written_by(
     Ok(out)
 }
 
+/// A change event's record and release: `(type, id, release number)`.
+pub type EventKey = (String, String, i64);
+
+/// A record's document before a release and the one the release wrote.
+pub type VersionPair = (Option<Value>, Option<Value>);
+
+/// The two versions around each event `(type, id, release number)`: the document the record had
+/// just before that release (the version it closed; `None` for a creation) and the one it wrote
+/// (`None` for a deletion). One query for all the events.
+pub fn versions_around(
+    conn: &mut DbConn,
+    events: &[EventKey],
+) -> QueryResult<BTreeMap<EventKey, VersionPair>> {
+    let types: Vec<&str> = events.iter().map(|(t, _, _)| t.as_str()).collect();
+    let ids: Vec<&str> = events.iter().map(|(_, i, _)| i.as_str()).collect();
+    let numbers: Vec<i64> = events.iter().map(|(_, _, n)| *n).collect();
+    // A superset (any listed type × id × number); the exact pairs are picked below.
+    let rows: Vec<(String, String, i64, Option<i64>, String)> = plan_record_versions::table
+        .filter(plan_record_versions::record_type.eq_any(types))
+        .filter(plan_record_versions::record_id.eq_any(ids))
+        .filter(
+            plan_record_versions::valid_from
+                .eq_any(numbers.clone())
+                .or(plan_record_versions::valid_to.eq_any(numbers)),
+        )
+        .select((
+            plan_record_versions::record_type,
+            plan_record_versions::record_id,
+            plan_record_versions::valid_from,
+            plan_record_versions::valid_to,
+            plan_record_versions::document,
+        ))
+        .load(conn)?;
+    let mut out: BTreeMap<EventKey, VersionPair> = events
+        .iter()
+        .map(|event| (event.clone(), (None, None)))
+        .collect();
+    for (record_type, record_id, from, to, document) in rows {
+        let doc = || serde_json::from_str(&document).unwrap_or(Value::Null);
+        if let Some(to) = to
+            && let Some(slot) = out.get_mut(&(record_type.clone(), record_id.clone(), to))
+        {
+            slot.0 = Some(doc());
+        }
+        if let Some(slot) = out.get_mut(&(record_type, record_id, from)) {
+            slot.1 = Some(doc());
+        }
+    }
+    Ok(out)
+}
+
 /// Writes plan release `number` into `scratch` (a freshly migrated, empty database).
 pub fn restore(conn: &mut DbConn, number: i64, scratch: &mut DbConn) -> Result<(), String> {
     let records = records_at(conn, number).map_err(|e| e.to_string())?;
