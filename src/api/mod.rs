@@ -1,6 +1,7 @@
 //! The HTTP layer: routes, content negotiation, the OpenAPI document. Handlers stay thin: parse
 //! parameters, run a model query in `run`, convert to wire types.
 
+pub mod atom;
 pub mod caching;
 pub mod csv;
 pub mod dto;
@@ -187,6 +188,7 @@ fallback to another language is visible; `Content-Language` lists the languages 
         (name = "registries", description = "Geoportal registries (datasets): passport, schema and items as JSON, CSV, GeoJSON, NDJSON"),
         (name = "releases", description = "Numbered, immutable releases of the plan and of each registry, and the change feed across them"),
         (name = "catalog", description = "DCAT-AP 3 catalog of every dataset (JSON-LD, Turtle), for open-data portals"),
+        (name = "feeds", description = "Atom feeds for feed readers: plan activity and releases"),
         (name = "operations", description = "Health and readiness"),
     ),
     // Types named only by query parameters are not collected automatically.

@@ -131,17 +131,22 @@ pub fn page_size(
 
 /// Parses `limit`: default 100, 1..=1000, anything else refused.
 pub fn limit(raw: Option<&str>) -> Result<u32, AppError> {
+    limit_within(raw, DEFAULT_LIMIT, MAX_LIMIT)
+}
+
+/// Parses a `limit` of 1..=`max` (`default` when absent); anything else is refused, never clamped.
+pub fn limit_within(raw: Option<&str>, default: u32, max: u32) -> Result<u32, AppError> {
     match raw {
-        None => Ok(DEFAULT_LIMIT),
+        None => Ok(default),
         Some(text) => match text.parse::<u64>() {
-            Ok(n) if (1..=u64::from(MAX_LIMIT)).contains(&n) => Ok(n as u32),
+            Ok(n) if (1..=u64::from(max)).contains(&n) => Ok(n as u32),
             Ok(n) => Err(AppError::invalid(
                 "limit",
-                format!("{n} is outside 1..={MAX_LIMIT}"),
+                format!("{n} is outside 1..={max}"),
             )),
             Err(_) => Err(AppError::invalid(
                 "limit",
-                format!("{text:?} is not a whole number between 1 and {MAX_LIMIT}"),
+                format!("{text:?} is not a whole number between 1 and {max}"),
             )),
         },
     }

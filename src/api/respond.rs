@@ -38,9 +38,9 @@ pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
 }
 
 /// The public scheme and host (`https://data.example`) for documents that need absolute IRIs (the
-/// DCAT catalog, CSVW metadata). There is no configured public URL, so it comes from the request:
-/// `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host` when a proxy sets them, else the `Host`
-/// header and the connection's scheme.
+/// DCAT catalog, CSVW metadata, Atom feeds). There is no configured public URL, so it comes from
+/// the request: `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host` when a proxy sets them,
+/// else the `Host` header and the connection's scheme.
 pub fn public_base(req: &HttpRequest) -> String {
     let info = req.connection_info();
     format!("{}://{}", info.scheme(), info.host())

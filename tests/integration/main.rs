@@ -6,6 +6,7 @@ mod backends;
 mod catalog;
 mod cli;
 mod errors;
+mod feeds;
 mod formats;
 mod languages;
 mod openapi;

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod changes;
 pub mod commitments;
 pub mod csvw;
+pub mod feeds;
 pub mod health;
 pub mod index;
 pub mod institutions;
@@ -49,5 +50,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(releases::get_registry_release)
         .service(changes::list_changes)
         .service(catalog::catalog_jsonld)
-        .service(catalog::catalog_ttl);
+        .service(catalog::catalog_ttl)
+        .service(feeds::plan_feed)
+        .service(feeds::releases_feed)
+        .service(feeds::registry_feed);
 }
