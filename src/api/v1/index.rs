@@ -42,6 +42,8 @@ pub async fn index() -> HttpResponse {
             ("registries", "/api/v1/registries"),
             ("plan_releases", "/api/v1/plan/releases"),
             ("changes", "/api/v1/changes"),
+            ("feed_plan", "/api/v1/feeds/plan.atom"),
+            ("feed_releases", "/api/v1/feeds/releases.atom"),
             ("catalog", "/api/v1/catalog.jsonld"),
             ("catalog_turtle", "/api/v1/catalog.ttl"),
             ("openapi", "/api/v1/openapi.json"),
