@@ -252,10 +252,15 @@ revalidate_backend() {  # database-url label
       for mode in full revalidate; do
         local header=()
         [ "$mode" = revalidate ] && header=(-H "If-None-Match: $etag")
-        rps=$(cmd timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "${header[@]}" "$BASE$path" \
-              | awk '/Requests\/sec/ {print $2}')
-        printf '%s\t%s\t%s\t%s\t%s\n' "$label" "$name" "$mode" "$r" "$rps" >> "$WORK/revalidate.tsv"
-        log "$label $name $mode round $r: $rps req/s"
+        cmd timeout $((DURATION + 30)) wrk -t"$THREADS" -c"$CONNS" -d"${DURATION}s" "${header[@]}" "$BASE$path" > "$WORK/wrk-reval.txt"
+        rps=$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-reval.txt")
+        # Bytes per response from wrk's totals: proves the revalidations really were 304s.
+        per=$(awk '/requests in/ {n=$1; b=$5; u=substr(b, length(b)-1); v=substr(b, 1, length(b)-2);
+                  m = (u=="KB") ? 1024 : (u=="MB") ? 1048576 : (u=="GB") ? 1073741824 : 1;
+                  if (u !~ /B$/ || u == "B") { v = b; m = 1 } printf "%.0f", v*m/n}' "$WORK/wrk-reval.txt")
+        if [ "$mode" = revalidate ] && [ "$per" -gt 1024 ]; then log "revalidations were not 304s ($per bytes each)"; exit 1; fi
+        printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$name" "$mode" "$r" "$rps" "$per" >> "$WORK/revalidate.tsv"
+        log "$label $name $mode round $r: $rps req/s, $per bytes/response"
       done
     done
   done
@@ -275,20 +280,22 @@ import statistics, sys
 tsv, out, threads, conns, duration, rounds, provenance = sys.argv[1:8]
 runs = {}
 for line in open(tsv):
-    label, name, mode, _, rps = line.rstrip("\n").split("\t")
+    label, name, mode, _, rps, per = line.rstrip("\n").split("\t")
     runs.setdefault((label, name), {}).setdefault(mode, []).append(float(rps))
+    runs[(label, name)].setdefault(mode + "_bytes", []).append(int(per))
 lines = [
     "# Conditional GET: 304 revalidation vs full 200, same page, same run",
     "",
     f"wrk -t{threads} -c{conns} -d{duration}s, {rounds} rounds per mode, rounds interleaved (full, revalidate, full, …); medians. Binary: {provenance}.",
     "",
-    "| backend | page | full 200 req/s | 304 req/s | ratio 304 / 200 | rounds (200) | rounds (304) |",
-    "|---|---|---:|---:|---:|---|---|",
+    "| backend | page | full 200 req/s | 304 req/s | ratio 304 / 200 | bytes per 200 / 304 (headers included) | rounds (200) | rounds (304) |",
+    "|---|---|---:|---:|---:|---|---|---|",
 ]
 for (label, name), modes in sorted(runs.items()):
     full, reval = statistics.median(modes["full"]), statistics.median(modes["revalidate"])
     fmt = lambda xs: ", ".join(f"{x:.0f}" for x in xs)
-    lines.append(f"| {label} | {name} | {full:.0f} | {reval:.0f} | {reval / full:.2f}x | {fmt(modes['full'])} | {fmt(modes['revalidate'])} |")
+    sizes = f"{statistics.median(modes['full_bytes']):.0f} / {statistics.median(modes['revalidate_bytes']):.0f}"
+    lines.append(f"| {label} | {name} | {full:.0f} | {reval:.0f} | {reval / full:.2f}x | {sizes} | {fmt(modes['full'])} | {fmt(modes['revalidate'])} |")
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

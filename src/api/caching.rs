@@ -76,11 +76,11 @@ fn scope(path: &str, query: &[(String, String)]) -> Scope {
 fn request_key(req: &ServiceRequest, query: &[(String, String)]) -> String {
     let mut pairs = query.to_vec();
     pairs.sort();
-    let header = |name: header::HeaderName| {
+    let header = |name: header::HeaderName, absent: &str| {
         req.headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+            .unwrap_or(absent)
             .trim()
             .to_owned()
     };
@@ -88,8 +88,9 @@ fn request_key(req: &ServiceRequest, query: &[(String, String)]) -> String {
         "{}?{}\n{}\n{}",
         req.path(),
         serde_urlencoded::to_string(&pairs).unwrap_or_default(),
-        header(header::ACCEPT),
-        header(header::ACCEPT_LANGUAGE)
+        // No Accept means any media type (RFC 9110 §12.5.1): the same as `*/*`.
+        header(header::ACCEPT, "*/*"),
+        header(header::ACCEPT_LANGUAGE, "")
     )
 }
 

@@ -493,6 +493,8 @@ both_backends!(conditional_requests_revalidate_cheaply, |app| {
         .get("/api/v1/registries/territorial-units/items.csv?limit=10")
         .await;
     assert_ne!(csv.header("etag"), Some(etag.as_str()));
+    let any = app.get_with(url, &[("Accept", "*/*")]).await;
+    assert_eq!(any.header("etag"), Some(etag.as_str()), "no Accept is */*");
     let uk = app.get_with(url, &[("Accept-Language", "uk")]).await;
     assert_ne!(uk.header("etag"), Some(etag.as_str()));
 
