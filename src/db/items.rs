@@ -79,6 +79,20 @@ fn column_sql(backend: Backend, kind: ColumnType) -> &'static str {
     }
 }
 
+/// `, "f_<field>" <type>` for every field column, in order.
+fn field_columns_ddl(backend: Backend, spec: &TableSpec) -> String {
+    spec.columns
+        .iter()
+        .map(|c| {
+            format!(
+                ", {} {}",
+                field_column(&c.field),
+                column_sql(backend, c.kind)
+            )
+        })
+        .collect()
+}
+
 /// Creates the item table and its indexes (inside the caller's transaction).
 pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
     let backend = conn.backend();
@@ -94,13 +108,7 @@ pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
          max_lat {real}, search TEXT, valid_from BIGINT NOT NULL, valid_to BIGINT",
         t = quote(&spec.table)
     );
-    for c in &spec.columns {
-        ddl.push_str(&format!(
-            ", {} {}",
-            field_column(&c.field),
-            column_sql(backend, c.kind)
-        ));
-    }
+    ddl.push_str(&field_columns_ddl(backend, spec));
     ddl.push(')');
     conn.batch_execute(&ddl)?;
     // One current version per id; every version found by (id, release).
@@ -170,13 +178,7 @@ pub fn create_stage(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
          UNIQUE, data TEXT NOT NULL, geometry TEXT, lon {real}, lat {real}, min_lon {real}, \
          min_lat {real}, max_lon {real}, max_lat {real}, search TEXT"
     );
-    for c in &spec.columns {
-        ddl.push_str(&format!(
-            ", {} {}",
-            field_column(&c.field),
-            column_sql(backend, c.kind)
-        ));
-    }
+    ddl.push_str(&field_columns_ddl(backend, spec));
     ddl.push(')');
     ddl.push_str(on_commit);
     conn.batch_execute(&ddl)
