@@ -336,6 +336,36 @@ where
         .service(v1::health::readyz)
 }
 
+/// Any origin may read (the data is public; no cookies or credentials are involved), and browser
+/// code may see the paging, validator and release headers. Only GET and HEAD are allowed, so no
+/// other origin can send a write from a browser.
+fn cors() -> actix_cors::Cors {
+    use actix_web::http::header;
+    actix_cors::Cors::default()
+        .allow_any_origin()
+        .send_wildcard()
+        // The answer is the same for every origin (`*`), so caches need not split by Origin.
+        .disable_vary_header()
+        .allowed_methods(["GET", "HEAD"])
+        .allowed_headers([
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::IF_NONE_MATCH,
+            header::IF_MODIFIED_SINCE,
+        ])
+        .expose_headers([
+            header::LINK,
+            header::ETAG,
+            header::LAST_MODIFIED,
+            header::CONTENT_LANGUAGE,
+            header::CONTENT_DISPOSITION,
+            header::HeaderName::from_static("data-release"),
+            header::HeaderName::from_static("x-total-count"),
+            header::HeaderName::from_static("x-sample-data"),
+        ])
+        .max_age(86_400)
+}
+
 /// The whole application: routes, docs, error bodies, compression and access log. Used by the
 /// server, the tests and the `openapi` command alike.
 pub fn build_app(
@@ -382,5 +412,7 @@ pub fn build_app(
         let response = srv.call(req);
         async move { response.await.map(caching::tag_encoding) }
     })
+    .wrap(actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
+    .wrap(cors())
     .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
 }

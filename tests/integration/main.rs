@@ -5,6 +5,7 @@ mod common;
 mod backends;
 mod catalog;
 mod cli;
+mod cors;
 mod errors;
 mod feeds;
 mod formats;
