@@ -206,12 +206,6 @@ pub fn drop_stage(conn: &mut DbConn) -> QueryResult<()> {
     Ok(())
 }
 
-/// What publishing a staged import did to the item table.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Published {
-    pub rows: i64,
-}
-
 /// Makes the staged rows release `number` (global id `release_id`) of the item table: rows whose
 /// content changed or that are gone get `valid_to = number`, new and changed rows are appended
 /// with `valid_from = number`, and one change event per difference goes to `changes`, in item
@@ -221,7 +215,7 @@ pub fn publish_stage(
     spec: &TableSpec,
     number: i64,
     release_id: i64,
-) -> QueryResult<Published> {
+) -> QueryResult<i64> {
     let t = quote(&spec.table);
     // Close every current row not staged with the same content.
     conn.batch_execute(&format!(
@@ -259,8 +253,7 @@ pub fn publish_stage(
          WHERE o.valid_to = {number} AND NOT EXISTS (SELECT 1 FROM {t} n \
          WHERE n.item_id = o.item_id AND n.valid_from = {number}) ORDER BY o.seq"
     ))?;
-    let rows = count(conn, &spec.table, Version::Current, &[], None)?;
-    Ok(Published { rows })
+    count(conn, &spec.table, Version::Current, &[], None)
 }
 
 /// Numbered placeholders (`$n` for PostgreSQL, `?n` for SQLite), so a keyset condition can use a

@@ -312,14 +312,14 @@ pub fn import(
         }
         writer.flush(conn)?;
         let draft = releases::open(conn, &releases::registry_dataset(registry.slug()), origin)?;
-        let published = items::publish_stage(conn, &writer.spec, draft.number, draft.id)?;
+        let rows = items::publish_stage(conn, &writer.spec, draft.number, draft.id)?;
         items::drop_stage(conn)?;
         if publish == Publish::IfChanged && releases::change_count(conn, draft.id)? == 0 {
             releases::discard(conn, &draft)?;
             let current = releases::latest(conn, &draft.dataset)?;
             return Ok(ImportSummary {
                 registry: registry.slug().to_owned(),
-                rows: published.rows,
+                rows,
                 imported_at: registry.row.imported_at.clone().unwrap_or_default(),
                 release: current,
                 unchanged: true,
@@ -327,16 +327,16 @@ pub fn import(
         }
         items::analyze(conn, &registry.row.table_name)?;
         let digest = super::release_digest(conn, registry, draft.number)?;
-        let release = releases::finish(conn, &draft, published.rows, &digest)?;
+        let release = releases::finish(conn, &draft, rows, &digest)?;
         diesel::update(registries::table.find(registry.slug()))
             .set((
-                registries::item_count.eq(published.rows),
+                registries::item_count.eq(rows),
                 registries::imported_at.eq(Some(&release.created_at)),
             ))
             .execute(conn)?;
         Ok(ImportSummary {
             registry: registry.slug().to_owned(),
-            rows: published.rows,
+            rows,
             imported_at: release.created_at.clone(),
             release: Some(release),
             unchanged: false,
