@@ -41,6 +41,13 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub restart: Option<serde_json::Value>,
+    /// For a request body at fault: a JSON Pointer (RFC 6901) to the member, e.g. `/evidence/0/url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    /// For a refused upload: the problems found, each with its line and column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub errors: Option<serde_json::Value>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +68,36 @@ pub enum AppError {
     Gone {
         detail: String,
         restart: serde_json::Value,
+    },
+    /// No valid bearer token (missing, malformed, unknown or revoked).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token is valid but lacks the scope the operation needs.
+    #[error("{0}")]
+    Forbidden(String),
+    /// A request body that is not the JSON the operation takes (syntax, unknown members, types).
+    #[error("{0}")]
+    MalformedBody(String),
+    /// A request body member is malformed or out of range (`pointer` names it).
+    #[error("{detail}")]
+    InvalidBody { pointer: String, detail: String },
+    /// `If-Match` does not match the current state.
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The request conflicts with one in progress (same idempotency key, still running).
+    #[error("{0}")]
+    Conflict(String),
+    /// An upload is larger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body's media type is not one the operation takes.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// An uploaded file does not match the registry's schema; nothing was changed.
+    #[error("{detail}")]
+    ImportRefused {
+        detail: String,
+        errors: serde_json::Value,
     },
     /// The database cannot be reached (pool timeout, refused connection).
     #[error("{0}")]
@@ -99,6 +136,24 @@ impl AppError {
                 "Database unavailable",
             ),
             AppError::NotReady(_) => ("tag:opengov-api,2026:problem/not-ready", "Not ready"),
+            AppError::Unauthorized(_) => ("about:blank", "Unauthorized"),
+            AppError::MalformedBody(_) => (
+                "tag:opengov-api,2026:problem/malformed-body",
+                "Malformed request body",
+            ),
+            AppError::Forbidden(_) => ("about:blank", "Forbidden"),
+            AppError::InvalidBody { .. } => (
+                "tag:opengov-api,2026:problem/invalid-body",
+                "Invalid request body",
+            ),
+            AppError::PreconditionFailed(_) => ("about:blank", "Precondition Failed"),
+            AppError::Conflict(_) => ("about:blank", "Conflict"),
+            AppError::TooLarge(_) => ("about:blank", "Content Too Large"),
+            AppError::UnsupportedMediaType(_) => ("about:blank", "Unsupported Media Type"),
+            AppError::ImportRefused { .. } => (
+                "tag:opengov-api,2026:problem/import-refused",
+                "Import refused",
+            ),
             AppError::Internal(_) => ("about:blank", "Internal Server Error"),
         }
     }
@@ -130,6 +185,14 @@ impl AppError {
                 AppError::Gone { restart, .. } => Some(restart.clone()),
                 _ => None,
             },
+            pointer: match self {
+                AppError::InvalidBody { pointer, .. } => Some(pointer.clone()),
+                _ => None,
+            },
+            errors: match self {
+                AppError::ImportRefused { errors, .. } => Some(errors.clone()),
+                _ => None,
+            },
         }
     }
 }
@@ -141,6 +204,16 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             AppError::Gone { .. } => StatusCode::GONE,
+            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::InvalidBody { .. } | AppError::ImportRefused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -156,6 +229,18 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, AppError::Unavailable(_) | AppError::NotReady(_)) {
             response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if let AppError::Unauthorized(detail) = self {
+            // RFC 6750 §3: say which scheme, and why the presented token failed.
+            let error = if detail.starts_with("no ") {
+                ""
+            } else {
+                ", error=\"invalid_token\""
+            };
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                format!("Bearer realm=\"opengov-api\"{error}"),
+            ));
         }
         response
             .content_type(PROBLEM_JSON)
@@ -219,17 +304,34 @@ pub fn query_error(
     AppError::InvalidParameter { parameter, detail }.into()
 }
 
+/// Turns an actix JSON body error into a problem naming the body and, for bad JSON, where.
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    match err {
+        JsonPayloadError::ContentType => AppError::UnsupportedMediaType(
+            "the request body must be JSON: send Content-Type: application/json".into(),
+        ),
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            AppError::TooLarge(format!("the request body is larger than {limit} bytes"))
+        }
+        JsonPayloadError::Deserialize(e) => AppError::MalformedBody(format!("request body: {e}")),
+        other => AppError::MalformedBody(format!("request body: {other}")),
+    }
+    .into()
+}
+
 /// Turns an actix path error into a 404 (a path that does not parse names no resource).
 pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     AppError::NotFound(format!("no resource at this path: {err}")).into()
 }
 
-/// Default service: a known path with another method is 405 (the API is read-only); anything
-/// else is 404. Both as problems.
+/// Default service: a known path with another method is 405; anything else is 404. Both as
+/// problems.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
     if req.resource_map().has_resource(req.path()) {
         return Ok(HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, "GET, HEAD"))
+            .insert_header((header::ALLOW, allowed_methods(req.path())))
             .finish());
     }
     Err(AppError::NotFound(format!(
@@ -261,9 +363,10 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
             status: status.as_u16(),
             detail: Some(match status {
                 StatusCode::METHOD_NOT_ALLOWED => format!(
-                    "{} is not allowed on {}; this API is read-only (GET, HEAD)",
+                    "{} is not allowed on {}; it takes {}",
                     req.method(),
-                    req.path()
+                    req.path(),
+                    allowed_methods(req.path())
                 ),
                 _ => status
                     .canonical_reason()
@@ -273,6 +376,8 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
             instance: Some(instance.clone()),
             parameter: None,
             restart: None,
+            pointer: None,
+            errors: None,
         })
     };
     let mut builder = HttpResponse::build(status);
@@ -299,6 +404,8 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
                 instance: None,
                 parameter: None,
                 restart: None,
+                pointer: None,
+                errors: None,
             });
             p.instance = Some(instance);
             serde_json::to_vec(&p)
@@ -309,6 +416,18 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, res).map_into_right_body::<B>(),
     ))
+}
+
+/// The methods a path takes: every resource is readable except the write-only progress
+/// updates; milestones take PATCH and registry imports POST (see the OpenAPI document).
+fn allowed_methods(path: &str) -> &'static str {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["", "api", "v1", "milestones", _, "progress-updates"] => "POST",
+        ["", "api", "v1", "milestones", _] => "GET, HEAD, PATCH",
+        ["", "api", "v1", "registries", _, "imports"] => "GET, HEAD, POST",
+        _ => "GET, HEAD",
+    }
 }
 
 fn instance_of(req: &HttpRequest) -> String {

@@ -8,6 +8,7 @@ fn main() {
         Some(Command::Migrate(args)) => cli::migrate(&args),
         Some(Command::LoadFixtures(args)) => cli::load(&args),
         Some(Command::Openapi) => cli::print_openapi(),
+        Some(Command::Token(command)) => cli::token(&command),
         Some(Command::Probe(args)) => cli::probe(&args),
         Some(Command::Import(args)) => cli::import_items(&args),
         Some(Command::PruneChanges(args)) => cli::prune_changes(&args),

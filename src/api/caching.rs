@@ -104,9 +104,23 @@ fn tag_of(parts: &[&[u8]]) -> String {
     format!("\"{}\"", crate::models::registries::hex(&digest[..16]))
 }
 
-/// The ETag of a dataset read: the release read and the normalised request.
+/// The ETag of a dataset read: the release read, visibly (so `If-Match` on a write can say
+/// which release the client's copy came from), and a digest of the normalised request:
+/// `"plan@3.1f0c…"`.
 fn release_tag(release: &str, key: &str) -> String {
-    tag_of(&[BUILD_ID.as_bytes(), release.as_bytes(), key.as_bytes()])
+    let digest = tag_of(&[BUILD_ID.as_bytes(), release.as_bytes(), key.as_bytes()]);
+    format!("\"{release}.{}", &digest[1..])
+}
+
+/// The release an ETag of ours names (`If-Match` on writes): `("plan", 3)` from
+/// `"plan@3.1f0c…"`, also weak or with a coding suffix. `None` for any other tag.
+pub fn release_in_tag(tag: &str) -> Option<(String, i64)> {
+    let tag = tag.trim().trim_start_matches("W/");
+    let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
+    let (release, _digest) = inner.rsplit_once('.')?;
+    let (dataset, number) = release.rsplit_once('@')?;
+    let number: i64 = number.parse().ok()?;
+    (number > 0 && !dataset.is_empty()).then(|| (dataset.to_owned(), number))
 }
 
 /// The validators a request carries.

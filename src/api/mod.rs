@@ -2,6 +2,7 @@
 //! parameters, run a model query in `run`, convert to wire types.
 
 pub mod atom;
+pub mod auth;
 pub mod caching;
 pub mod csv;
 pub mod dto;
@@ -12,6 +13,7 @@ pub mod params;
 pub mod release;
 pub mod respond;
 pub mod v1;
+pub mod write_bodies;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::Service;
@@ -32,12 +34,16 @@ use crate::error::{self, AppError, PROBLEM_JSON, Problem};
 use crate::models::plan_release;
 use crate::models::releases::{self, Release};
 
+/// Largest JSON body of a write (a milestone edit or progress update is a few KB).
+const WRITE_BODY_LIMIT: usize = 64 * 1024;
+
 /// Shared state of every worker.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub backend: Backend,
     pub plan_snapshots: PlanSnapshots,
+    pub uploads: UploadLimits,
 }
 
 impl AppState {
@@ -46,6 +52,33 @@ impl AppState {
             pool,
             backend,
             plan_snapshots: PlanSnapshots::default(),
+            uploads: UploadLimits::default(),
+        }
+    }
+
+    pub fn with_uploads(mut self, uploads: UploadLimits) -> Self {
+        self.uploads = uploads;
+        self
+    }
+}
+
+/// Limits of registry uploads (`POST /api/v1/registries/{slug}/imports`).
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    /// Largest file accepted, in bytes; a larger one is refused with 413 while it streams.
+    pub max_bytes: u64,
+    /// Most data rows a file may have.
+    pub max_rows: u64,
+    /// Where uploads are spooled before import (default: the system's temporary directory).
+    pub dir: Option<std::path::PathBuf>,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            max_bytes: 100 * 1024 * 1024,
+            max_rows: 1_000_000,
+            dir: None,
         }
     }
 }
@@ -189,6 +222,7 @@ fallback to another language is visible; `Content-Language` lists the languages 
         (name = "releases", description = "Numbered, immutable releases of the plan and of each registry, and the change feed across them"),
         (name = "catalog", description = "DCAT-AP 3 catalog of every dataset (JSON-LD, Turtle), for open-data portals"),
         (name = "feeds", description = "Atom feeds for feed readers: plan activity and releases"),
+        (name = "audit", description = "Who changed what, when (admin tokens)"),
         (name = "operations", description = "Health and readiness"),
     ),
     // Types named only by query parameters are not collected automatically.
@@ -212,9 +246,64 @@ fn add_problem_responses(api: &mut oa::OpenApi) {
         )
     };
     for item in api.paths.paths.values_mut() {
+        for write in [item.post.as_mut(), item.patch.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            let responses = &mut write.responses.responses;
+            for (status, description) in [
+                (
+                    "401",
+                    "No valid bearer token (missing, unknown or revoked); see `WWW-Authenticate`",
+                ),
+                (
+                    "403",
+                    "The token lacks the scope this operation needs (the problem names it)",
+                ),
+                ("404", "No such record or registry"),
+                (
+                    "412",
+                    "`If-Match` names a release older than the record's last change",
+                ),
+                (
+                    "413",
+                    "The body is larger than allowed (the problem names the limit)",
+                ),
+                (
+                    "415",
+                    "The body's media type is not one this operation takes",
+                ),
+                (
+                    "422",
+                    "The body is well-formed but invalid: `pointer` names the member, or `errors` lists each line and column of a refused file; nothing changed",
+                ),
+                (
+                    "429",
+                    "Too many requests; retry after `Retry-After` seconds",
+                ),
+                ("500", "A bug; logged, answered without internals"),
+                (
+                    "503",
+                    "The database cannot be reached; retry after `Retry-After` seconds",
+                ),
+            ] {
+                responses
+                    .entry(status.into())
+                    .or_insert_with(|| problem(description));
+            }
+        }
         let Some(op) = item.get.as_mut() else {
             continue;
         };
+        if op.security.is_some() {
+            let responses = &mut op.responses.responses;
+            responses
+                .entry("401".into())
+                .or_insert_with(|| problem("No valid bearer token (missing, unknown or revoked)"));
+            responses
+                .entry("403".into())
+                .or_insert_with(|| problem("The token lacks the scope this operation needs"));
+        }
         let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
         let responses = &mut op.responses.responses;
         if has_params {
@@ -237,6 +326,24 @@ fn add_problem_responses(api: &mut oa::OpenApi) {
     }
 }
 
+/// Declares the bearer tokens writes need (`security(("bearer" = []))` on an operation).
+fn add_bearer_scheme(api: &mut oa::OpenApi) {
+    use oa::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+    let components = api.components.get_or_insert_with(oa::Components::new);
+    components.security_schemes.insert(
+        "bearer".into(),
+        RefOr::T(SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some(
+                    "An API token (`ogt_…`) from `opengov-api token create`; only writes and \
+                     the audit log need one",
+                ))
+                .build(),
+        )),
+    );
+}
+
 /// The OpenAPI document, built from the same route registrations the server uses.
 pub fn openapi() -> oa::OpenApi {
     let (_, api) = routes(App::new().into_utoipa_app()).split_for_parts();
@@ -244,6 +351,7 @@ pub fn openapi() -> oa::OpenApi {
 }
 
 fn finish(mut api: oa::OpenApi) -> oa::OpenApi {
+    add_bearer_scheme(&mut api);
     add_problem_responses(&mut api);
     add_caching_headers(&mut api);
     api
@@ -385,6 +493,11 @@ pub fn build_app(
         .app_data(web::Data::new(state))
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(WRITE_BODY_LIMIT)
+                .error_handler(error::json_error),
+        )
         .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi()))
         .into_utoipa_app();
     let (app, _) = routes(app).split_for_parts();

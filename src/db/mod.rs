@@ -18,6 +18,15 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
+/// Advisory lock class of running uploads (any constant; names this use of the lock space).
+const UPLOAD_LOCK_CLASS: i32 = 0x6f67_7570;
+
+/// The second advisory lock key: upload ids fit in 32 bits for billions of uploads; wrapping
+/// would only make two uploads share a lock.
+fn upload_lock_key(id: i64) -> i32 {
+    id as i32
+}
+
 /// A connection to either backend.
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -205,6 +214,54 @@ impl DbConn {
         match self {
             Self::Pg(conn) => conn.batch_execute("LOCK TABLE releases IN SHARE ROW EXCLUSIVE MODE"),
             Self::Sqlite(_) => Ok(()),
+        }
+    }
+
+    /// Marks this session as running upload `id` (PostgreSQL: a session advisory lock, freed
+    /// when the connection ends, even by a crash). SQLite has one server process, so there is
+    /// nothing to mark: every `running` upload found at start was interrupted.
+    pub fn hold_upload_lock(&mut self, id: i64) -> QueryResult<()> {
+        match self {
+            Self::Pg(conn) => conn.batch_execute(&format!(
+                "SELECT pg_advisory_lock({UPLOAD_LOCK_CLASS}, {})",
+                upload_lock_key(id)
+            )),
+            Self::Sqlite(_) => Ok(()),
+        }
+    }
+
+    pub fn free_upload_lock(&mut self, id: i64) -> QueryResult<()> {
+        match self {
+            Self::Pg(conn) => conn.batch_execute(&format!(
+                "SELECT pg_advisory_unlock({UPLOAD_LOCK_CLASS}, {})",
+                upload_lock_key(id)
+            )),
+            Self::Sqlite(_) => Ok(()),
+        }
+    }
+
+    /// True when no live session runs upload `id` (its process died).
+    pub fn upload_abandoned(&mut self, id: i64) -> QueryResult<bool> {
+        match self {
+            Self::Pg(conn) => {
+                #[derive(QueryableByName)]
+                struct Taken {
+                    #[diesel(sql_type = diesel::sql_types::Bool)]
+                    taken: bool,
+                }
+                let key = upload_lock_key(id);
+                let got: Taken = diesel::sql_query(format!(
+                    "SELECT pg_try_advisory_lock({UPLOAD_LOCK_CLASS}, {key}) AS taken"
+                ))
+                .get_result(conn)?;
+                if got.taken {
+                    conn.batch_execute(&format!(
+                        "SELECT pg_advisory_unlock({UPLOAD_LOCK_CLASS}, {key})"
+                    ))?;
+                }
+                Ok(got.taken)
+            }
+            Self::Sqlite(_) => Ok(true),
         }
     }
 

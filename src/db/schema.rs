@@ -262,3 +262,45 @@ diesel::table! {
 }
 
 diesel::joinable!(changes -> releases (release_id));
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        name -> Text,
+        scopes -> Text,
+        token_sha256 -> Text,
+        created_at -> Text,
+        revoked_at -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Text,
+        actor -> Text,
+        action -> Text,
+        target -> Text,
+        before_json -> Nullable<Text>,
+        after_json -> Nullable<Text>,
+        release_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    imports (id) {
+        id -> BigInt,
+        registry -> Text,
+        status -> Text,
+        started_at -> Text,
+        finished_at -> Nullable<Text>,
+        actor -> Text,
+        file_name -> Nullable<Text>,
+        media_type -> Text,
+        bytes -> BigInt,
+        sha256 -> Text,
+        idempotency_key -> Nullable<Text>,
+        release_id -> Nullable<BigInt>,
+        problem_json -> Nullable<Text>,
+    }
+}

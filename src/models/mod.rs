@@ -2,6 +2,7 @@
 //! here. Query functions return records together with their texts (in every language) and sources;
 //! the API layer picks the language.
 
+pub mod audit;
 pub mod catalog;
 pub mod changes;
 pub mod commitments;
@@ -13,6 +14,7 @@ pub mod institutions;
 pub mod lang;
 pub mod milestones;
 pub mod partial_date;
+pub mod plan_edits;
 pub mod plan_release;
 pub mod plans;
 pub mod progress;
@@ -20,6 +22,8 @@ pub mod provenance;
 pub mod registries;
 pub mod releases;
 pub mod sources;
+pub mod tokens;
+pub mod uploads;
 pub mod vocab;
 
 /// A keyset page request: records strictly after `after` (in id order), at most `limit`.

@@ -200,7 +200,7 @@ pub fn discard(conn: &mut DbConn, draft: &Draft) -> QueryResult<()> {
     Ok(())
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

@@ -15,3 +15,4 @@ mod pagination;
 mod registries;
 mod releases;
 mod resources;
+mod writes;

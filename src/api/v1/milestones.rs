@@ -2,11 +2,12 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::auth::Authenticated;
 use crate::api::csv::{self, Cell};
 use crate::api::dto::{
     DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef, date,
@@ -15,11 +16,14 @@ use crate::api::dto::{
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run_plan};
+use crate::api::{AppState, run_app, run_plan};
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
 use crate::models::partial_date::PartialDate;
+use crate::models::plan_edits::{self, EditError, Edited, ReadRelease};
+use crate::models::releases::PLAN;
+use crate::models::tokens::Scope;
 use crate::models::vocab::{MilestoneStatus, parse_stored};
 
 const EXPANDABLE: &[&str] = &["institutions", "progress_updates"];
@@ -323,4 +327,125 @@ pub async fn get_milestone(
         || format!("no milestone with id {id:?}"),
         MilestoneDto::new,
     )
+}
+
+/// What a write to a milestone did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MilestoneWritten {
+    pub milestone_id: String,
+    /// The progress update the write created, if any.
+    pub progress_update_id: Option<String>,
+    /// The plan release the write published.
+    pub release: Option<crate::models::releases::Release>,
+    /// Where to read the milestone now.
+    pub milestone_url: String,
+}
+
+fn written(edited: Edited) -> MilestoneWritten {
+    MilestoneWritten {
+        milestone_url: format!("/api/v1/milestones/{}", edited.milestone_id),
+        milestone_id: edited.milestone_id,
+        progress_update_id: edited.progress_update_id,
+        release: edited.release,
+    }
+}
+
+fn edit_error(e: EditError) -> AppError {
+    match e {
+        EditError::NotFound(id) => AppError::NotFound(format!("no milestone with id {id:?}")),
+        EditError::Conflict(detail) => AppError::PreconditionFailed(detail),
+        EditError::Database(e) => e.into(),
+    }
+}
+
+fn respond_written(edited: Edited, status: actix_web::http::StatusCode) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    if let Some(r) = &edited.release {
+        crate::api::release::stamp(&mut response, r);
+    }
+    if let Some(update) = &edited.progress_update_id
+        && status == actix_web::http::StatusCode::CREATED
+    {
+        response.insert_header((
+            actix_web::http::header::LOCATION,
+            format!(
+                "/api/v1/milestones/{}?expand=progress_updates#{update}",
+                edited.milestone_id
+            ),
+        ));
+    }
+    response.json(written(edited))
+}
+
+/// Update a milestone's status and/or completion, with evidence (scope `plan:write`).
+///
+/// Every evidence link becomes a source of the milestone (and of its status). A completion or
+/// note is recorded as a progress update. The write publishes the next plan release, so it appears
+/// in `/api/v1/changes` and the Atom feeds, and is audited. With `If-Match` (an ETag from a read
+/// of the plan, e.g. `GET /api/v1/milestones/{id}`), the write is refused with 412 when the
+/// milestone changed after the release that ETag names.
+#[utoipa::path(
+    tag = "milestones",
+    params(("milestone_id" = String, Path, description = "Milestone id", example = "khm-2021-2025-c2-m2"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the copy the change is based on")),
+    request_body = crate::api::write_bodies::MilestonePatch,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated; the plan release it published", body = MilestoneWritten),
+    )
+)]
+#[patch("/milestones/{milestone_id}")]
+pub async fn update_milestone(
+    req: HttpRequest,
+    path: web::Path<String>,
+    auth: Authenticated,
+    body: web::Json<crate::api::write_bodies::MilestonePatch>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let actor = auth.require(Scope::PlanWrite)?.label();
+    let edit = body.into_inner().into_edit()?;
+    let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
+    let id = path.into_inner();
+    let edited = run_app(&state, move |conn| {
+        plan_edits::update_milestone(conn, &actor, &id, &edit, read).map_err(edit_error)
+    })
+    .await?;
+    Ok(respond_written(edited, actix_web::http::StatusCode::OK))
+}
+
+/// Add a progress update to a milestone, with evidence (scope `plan:write`).
+///
+/// Publishes the next plan release and is audited, like every write. `If-Match` as for
+/// `PATCH /milestones/{id}`.
+#[utoipa::path(
+    tag = "milestones",
+    params(("milestone_id" = String, Path, description = "Milestone id", example = "khm-2021-2025-c2-m2"),
+        ("If-Match" = Option<String>, Header, description = "ETag of the copy the update is based on")),
+    request_body = crate::api::write_bodies::ProgressUpdateBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created; the plan release it published", body = MilestoneWritten,
+            headers(("Location" = String, description = "The milestone with its progress updates"))),
+    )
+)]
+#[post("/milestones/{milestone_id}/progress-updates")]
+pub async fn add_progress_update(
+    req: HttpRequest,
+    path: web::Path<String>,
+    auth: Authenticated,
+    body: web::Json<crate::api::write_bodies::ProgressUpdateBody>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let actor = auth.require(Scope::PlanWrite)?.label();
+    let update = body.into_inner().into_update()?;
+    let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
+    let id = path.into_inner();
+    let edited = run_app(&state, move |conn| {
+        plan_edits::add_progress_update(conn, &actor, &id, &update, read).map_err(edit_error)
+    })
+    .await?;
+    Ok(respond_written(
+        edited,
+        actix_web::http::StatusCode::CREATED,
+    ))
 }

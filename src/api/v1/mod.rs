@@ -1,11 +1,13 @@
 //! Version 1 of the API, mounted at `/api/v1`. One file per resource.
 
+pub mod audit;
 pub mod catalog;
 pub mod changes;
 pub mod commitments;
 pub mod csvw;
 pub mod feeds;
 pub mod health;
+pub mod imports;
 pub mod index;
 pub mod institutions;
 pub mod milestones;
@@ -28,6 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(milestones::list_milestones)
         .service(milestones::list_milestones_csv)
         .service(milestones::get_milestone)
+        .service(milestones::update_milestone)
+        .service(milestones::add_progress_update)
         .service(institutions::list_institutions)
         .service(institutions::list_institutions_csv)
         .service(institutions::get_institution)
@@ -42,6 +46,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registries::list_items_ndjson)
         .service(registries::get_item)
         .service(csvw::get_items_csv_metadata)
+        .service(imports::upload_file)
+        .service(imports::list_uploads)
+        .service(imports::get_upload)
+        .service(audit::list_audit)
         .service(registries::get_registry)
         .service(releases::list_plan_releases)
         .service(releases::get_plan_release)

@@ -71,6 +71,9 @@ pub enum ImportError {
         total: usize,
     },
     Database(diesel::result::Error),
+    /// The import's precondition (`If-Match`) failed once it held the publishing lock; nothing
+    /// was changed.
+    Precondition(String),
 }
 
 impl fmt::Display for ImportError {
@@ -87,6 +90,7 @@ impl fmt::Display for ImportError {
                 Ok(())
             }
             ImportError::Database(e) => write!(f, "database: {e}"),
+            ImportError::Precondition(detail) => f.write_str(detail),
         }
     }
 }
@@ -152,6 +156,8 @@ struct Writer<'a> {
     seen: HashSet<u64>,
     batch_size: usize,
     rows: i64,
+    /// Most data rows a file may have (uploads); `None` for no limit.
+    max_rows: Option<u64>,
 }
 
 impl<'a> Writer<'a> {
@@ -167,6 +173,22 @@ impl<'a> Writer<'a> {
             seen: HashSet::new(),
             batch_size,
             rows: 0,
+            max_rows: None,
+        }
+    }
+
+    /// Records a problem and returns true when data row `n` (1-based) is beyond the limit.
+    fn beyond_limit(&self, n: u64, line: Option<u64>, problems: &mut Problems) -> bool {
+        match self.max_rows {
+            Some(max) if n > max => {
+                problems.add(
+                    line,
+                    None,
+                    format!("the file has more than {max} rows, the most one import may have"),
+                );
+                true
+            }
+            _ => false,
         }
     }
 
@@ -296,8 +318,38 @@ pub fn import(
     origin: &str,
     publish: Publish,
 ) -> Result<ImportSummary, ImportError> {
+    let options = ImportOptions {
+        origin,
+        publish,
+        max_rows: None,
+    };
+    import_with(conn, registry, format, reader, &options, |_, _| Ok(()))
+}
+
+/// How an import runs.
+#[derive(Debug, Clone)]
+pub struct ImportOptions<'a> {
+    /// What made the release (`import <file>`, `upload by <actor>`).
+    pub origin: &'a str,
+    pub publish: Publish,
+    /// Refuse files with more data rows than this.
+    pub max_rows: Option<u64>,
+}
+
+/// [`import`] with options, and `then`, which runs inside the import's transaction after a
+/// release was published (to record the outcome atomically with it).
+pub fn import_with(
+    conn: &mut DbConn,
+    registry: &Registry,
+    format: FileFormat,
+    reader: impl Read,
+    options: &ImportOptions<'_>,
+    then: impl FnOnce(&mut DbConn, &ImportSummary) -> Result<(), ImportError>,
+) -> Result<ImportSummary, ImportError> {
+    let (origin, publish) = (options.origin, options.publish);
     conn.write_transaction(|conn| {
         let mut writer = Writer::new(registry);
+        writer.max_rows = options.max_rows;
         items::create_stage(conn, &writer.spec)?;
         let mut problems = Problems::default();
         match format {
@@ -334,13 +386,15 @@ pub fn import(
                 registries::imported_at.eq(Some(&release.created_at)),
             ))
             .execute(conn)?;
-        Ok(ImportSummary {
+        let summary = ImportSummary {
             registry: registry.slug().to_owned(),
             rows,
             imported_at: release.created_at.clone(),
             release: Some(release),
             unchanged: false,
-        })
+        };
+        then(conn, &summary)?;
+        Ok(summary)
     })
 }
 
@@ -426,6 +480,10 @@ fn read_csv(
     let semicolons = header_bytes.iter().filter(|&&b| b == b';').count();
     let commas = header_bytes.iter().filter(|&&b| b == b',').count();
     let delimiter = if semicolons > commas { b';' } else { b',' };
+    // The csv crate reports a record after a CRLF terminator on the line of that terminator
+    // (it starts counting the next line only at the `\n`): one line early for CRLF files (Excel
+    // on Windows writes them), so problems would name the wrong line.
+    let crlf_shift = u64::from(header_bytes.ends_with(b"\r\n"));
     let mut csv = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
@@ -449,12 +507,13 @@ fn read_csv(
         .expect("id field is in the schema (checked when the registry was defined)");
     let mut record = csv::StringRecord::new();
     let mut seq = 0i64;
+    let mut data_rows = 0u64;
     loop {
         match csv.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                let line = e.position().map(|p| p.line());
+                let line = e.position().map(|p| p.line() + crlf_shift);
                 problems.add(line, None, format!("malformed CSV: {e}"));
                 if problems.total > ERROR_CAP * 10 {
                     break;
@@ -462,7 +521,11 @@ fn read_csv(
                 continue;
             }
         }
-        let line = record.position().map(|p| p.line());
+        let line = record.position().map(|p| p.line() + crlf_shift);
+        data_rows += 1;
+        if writer.beyond_limit(data_rows, line, problems) {
+            break;
+        }
         if record.len() != header.len() {
             problems.add(
                 line,
@@ -566,6 +629,9 @@ fn read_geojson(
     let features = geojson::FeatureReader::from_reader(BufReader::new(reader)).features();
     for (n, feature) in features.enumerate() {
         let line = Some(n as u64 + 1);
+        if writer.beyond_limit(n as u64 + 1, line, problems) {
+            break;
+        }
         let feature = match feature {
             Ok(f) => f,
             Err(e) => {

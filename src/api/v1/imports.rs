@@ -1,0 +1,538 @@
+//! `/api/v1/registries/{slug}/imports`: staff upload a CSV or GeoJSON file, which becomes the
+//! registry's next release if it passes the same validation as the command-line import.
+//!
+//! The body is streamed to a temporary file (never under the client's file name) under a size
+//! limit, hashed on the way; the upload is recorded as `running` before the import starts, so a
+//! crash leaves a trace (`interrupted` after restart), and recorded as `published` in the same
+//! transaction that publishes the release.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::io::Write;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::auth::Authenticated;
+use crate::api::{AppState, run_app};
+use crate::error::AppError;
+use crate::models::audit;
+use crate::models::registries::import::{self, FileFormat, ImportError, ImportOptions, Publish};
+use crate::models::registries::{self, hex};
+use crate::models::releases::{self, Release};
+use crate::models::tokens::{Actor, Scope};
+use crate::models::uploads::{self, Begun, NewUpload, Upload};
+
+const MAX_KEY_CHARS: usize = 200;
+const MAX_FILE_NAME_CHARS: usize = 255;
+const LIST_LIMIT_MAX: i64 = 200;
+
+/// What an upload did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadOutcome {
+    pub upload: Upload,
+    /// The release it published.
+    pub release: Option<Release>,
+}
+
+/// Uploads of a registry, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadList {
+    pub items: Vec<Upload>,
+    pub total: i64,
+    /// `before` for the next (older) page.
+    pub next_before: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListUploadsParams {
+    /// 1–200, default 50.
+    pub limit: Option<i64>,
+    /// Uploads with ids below this (from `next_before`).
+    pub before: Option<i64>,
+}
+
+/// The upload's format from its media type, else its file name's extension.
+fn format_of(req: &HttpRequest, file_name: Option<&str>) -> Result<(FileFormat, String), AppError> {
+    let media_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    let by_type = match media_type.as_deref() {
+        Some("text/csv") => Some(FileFormat::Csv),
+        Some("application/geo+json" | "application/json") => Some(FileFormat::GeoJson),
+        _ => None,
+    };
+    let by_name = file_name.and_then(|n| FileFormat::from_path(std::path::Path::new(n)));
+    match (by_type, by_name) {
+        (Some(format), _) | (None, Some(format)) => {
+            let name = match format {
+                FileFormat::Csv => "text/csv",
+                FileFormat::GeoJson => "application/geo+json",
+            };
+            Ok((format, name.to_owned()))
+        }
+        (None, None) => Err(AppError::UnsupportedMediaType(format!(
+            "Content-Type {:?}: send text/csv or application/geo+json (or a file name ending in \
+             .csv or .geojson in Content-Disposition)",
+            media_type.unwrap_or_default()
+        ))),
+    }
+}
+
+/// The client's name for the file, from `Content-Disposition: attachment; filename="…"`. Kept as
+/// metadata only; names with path parts or control characters are refused so that no log or
+/// listing ever shows a misleading path.
+fn file_name_of(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get(header::CONTENT_DISPOSITION) else {
+        return Ok(None);
+    };
+    let bad = |detail: &str| AppError::InvalidParameter {
+        parameter: Some("Content-Disposition".into()),
+        detail: format!("Content-Disposition: {detail}"),
+    };
+    let parsed = header::ContentDisposition::from_raw(value)
+        .map_err(|_| bad("not a valid header (attachment; filename=\"name.csv\")"))?;
+    let Some(name) = parsed.get_filename().map(str::to_owned).or_else(|| {
+        parsed
+            .get_filename_ext()
+            .map(|ext| String::from_utf8_lossy(&ext.value).into_owned())
+    }) else {
+        return Ok(None);
+    };
+    if name.is_empty()
+        || name.chars().count() > MAX_FILE_NAME_CHARS
+        || name == "."
+        || name == ".."
+        || name.contains(['/', '\\'])
+        || name.chars().any(char::is_control)
+    {
+        return Err(bad(&format!(
+            "file name {name:?} must be a plain name of 1 to {MAX_FILE_NAME_CHARS} characters, \
+             without path separators or control characters"
+        )));
+    }
+    Ok(Some(name))
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let key = value.to_str().unwrap_or_default().trim().trim_matches('"');
+    if key.is_empty() || key.len() > MAX_KEY_CHARS || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::InvalidParameter {
+            parameter: Some("Idempotency-Key".into()),
+            detail: format!(
+                "Idempotency-Key: give 1 to {MAX_KEY_CHARS} visible ASCII characters (e.g. a UUID)"
+            ),
+        });
+    }
+    Ok(Some(key.to_owned()))
+}
+
+/// A body streamed to a temporary file.
+struct Spooled {
+    file: tempfile::NamedTempFile,
+    bytes: u64,
+    sha256: String,
+}
+
+async fn spool(mut payload: web::Payload, state: &AppState) -> Result<Spooled, AppError> {
+    let limits = &state.uploads;
+    let dir = limits.dir.clone().unwrap_or_else(std::env::temp_dir);
+    let internal =
+        |e: std::io::Error| AppError::Internal(format!("upload spool in {}: {e}", dir.display()));
+    let mut file = tempfile::Builder::new()
+        .prefix("opengov-upload-")
+        .tempfile_in(&dir)
+        .map_err(internal)?;
+    let mut hasher = Sha256::new();
+    let mut bytes = 0u64;
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::InvalidParameter {
+            parameter: None,
+            detail: format!("the upload could not be read: {e}"),
+        })?;
+        bytes += chunk.len() as u64;
+        if bytes > limits.max_bytes {
+            return Err(AppError::TooLarge(format!(
+                "the upload is larger than {} bytes, the most one import may have",
+                limits.max_bytes
+            )));
+        }
+        hasher.update(&chunk);
+        // Small synchronous writes to a local temporary file; the import itself runs off the
+        // event loop.
+        file.write_all(&chunk).map_err(internal)?;
+    }
+    file.flush().map_err(internal)?;
+    Ok(Spooled {
+        file,
+        bytes,
+        sha256: hex(&hasher.finalize()),
+    })
+}
+
+/// The answer for an upload that was made before under the same idempotency key.
+fn replay(
+    earlier: Upload,
+    sha256: &str,
+    release: Option<Release>,
+) -> Result<HttpResponse, AppError> {
+    if earlier.sha256 != sha256 {
+        return Err(AppError::InvalidBody {
+            pointer: String::new(),
+            detail: format!(
+                "Idempotency-Key was used for upload {} with a different file; use a new key for a new file",
+                earlier.id
+            ),
+        });
+    }
+    match earlier.status.as_str() {
+        uploads::PUBLISHED => Ok(HttpResponse::Ok()
+            .insert_header(("Idempotent-Replayed", "true"))
+            .insert_header((header::LOCATION, location(&earlier)))
+            .json(UploadOutcome {
+                upload: earlier,
+                release,
+            })),
+        uploads::REJECTED => {
+            let problem = earlier
+                .problem_json
+                .as_deref()
+                .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+                .unwrap_or_default();
+            let status = problem
+                .get("status")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|s| StatusCode::from_u16(s as u16).ok())
+                .unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            Ok(HttpResponse::build(status)
+                .content_type(crate::error::PROBLEM_JSON)
+                .insert_header(("Idempotent-Replayed", "true"))
+                .json(problem))
+        }
+        _ => Err(AppError::Conflict(format!(
+            "upload {} with this Idempotency-Key is still running; ask again later",
+            earlier.id
+        ))),
+    }
+}
+
+fn location(upload: &Upload) -> String {
+    format!(
+        "/api/v1/registries/{}/imports/{}",
+        upload.registry, upload.id
+    )
+}
+
+/// An upload, as the request describes it.
+struct UploadRequest {
+    slug: String,
+    actor: Actor,
+    file_name: Option<String>,
+    media_type: String,
+    key: Option<String>,
+    format: FileFormat,
+    /// The release `If-Match` names.
+    expected: Option<i64>,
+    max_rows: u64,
+}
+
+/// What the blocking part of an upload ended with.
+enum Ran {
+    Replayed(Upload, Option<Release>),
+    Done(Upload, Option<Release>),
+}
+
+/// Records, imports and finishes one upload on one connection (which holds the upload's
+/// running mark throughout).
+fn run_upload(
+    conn: &mut crate::db::DbConn,
+    request: UploadRequest,
+    spooled: &Spooled,
+) -> Result<Ran, AppError> {
+    let UploadRequest {
+        slug,
+        actor,
+        file_name,
+        media_type,
+        key,
+        format,
+        expected,
+        max_rows,
+    } = request;
+    let slug = slug.as_str();
+    let registry = registries::find(conn, slug)?
+        .ok_or_else(|| AppError::NotFound(format!("no registry with slug {slug:?}")))?;
+    let dataset = releases::registry_dataset(slug);
+    let label = actor.label();
+    let begun = uploads::begin(
+        conn,
+        &NewUpload {
+            registry: slug,
+            actor: &label,
+            file_name: file_name.as_deref(),
+            media_type: &media_type,
+            bytes: spooled.bytes as i64,
+            sha256: &spooled.sha256,
+            idempotency_key: key.as_deref(),
+        },
+    )?;
+    let id = match begun {
+        Begun::Repeated(earlier) => {
+            let release = match earlier.release_id {
+                Some(rid) => releases::find_by_id(conn, rid)?,
+                None => None,
+            };
+            return Ok(Ran::Replayed(*earlier, release));
+        }
+        Begun::Started(id) => id,
+    };
+    let origin = format!(
+        "upload {} by {label}",
+        file_name.as_deref().unwrap_or("(unnamed file)")
+    );
+    let options = ImportOptions {
+        origin: &origin,
+        publish: Publish::Always,
+        max_rows: Some(max_rows),
+    };
+    let file = std::fs::File::open(spooled.file.path())
+        .map_err(|e| AppError::Internal(format!("reopen spooled upload: {e}")))?;
+    let result = import::import_with(conn, &registry, format, file, &options, |conn, summary| {
+        let release = summary.release.as_ref();
+        if let (Some(expected), Some(release)) = (expected, release)
+            && release.number != expected + 1
+        {
+            return Err(ImportError::Precondition(format!(
+                "If-Match names {dataset}@{expected}, but release {} was published since; \
+                 read the registry again and retry",
+                release.number - 1
+            )));
+        }
+        uploads::finish(conn, id, uploads::PUBLISHED, release.map(|r| r.id), None)?;
+        audit::record(
+            conn,
+            audit::Record {
+                actor: &label,
+                action: "import.published",
+                target: &format!("registries/{slug}"),
+                before: None,
+                after: Some(serde_json::json!({
+                    "upload_id": id, "file_name": file_name, "sha256": spooled.sha256,
+                    "bytes": spooled.bytes, "rows": summary.rows,
+                    "release": release.map(|r| r.number),
+                })),
+                release_id: release.map(|r| r.id),
+            },
+        )?;
+        Ok(())
+    });
+    let outcome = match result {
+        Ok(summary) => Ok(summary.release),
+        Err(e) => {
+            let error = match e {
+                ImportError::Refused { problems, total } => {
+                    let first = problems
+                        .first()
+                        .map(ToString::to_string)
+                        .unwrap_or_default();
+                    AppError::ImportRefused {
+                        detail: format!(
+                            "the file was refused, nothing changed: {total} problem(s); first: {first}"
+                        ),
+                        errors: serde_json::to_value(&problems).unwrap_or_default(),
+                    }
+                }
+                ImportError::Precondition(detail) => AppError::PreconditionFailed(detail),
+                ImportError::Database(e) => e.into(),
+            };
+            let problem = serde_json::to_value(error.to_problem(None)).unwrap_or_default();
+            let failed = conn.write_transaction(|conn| -> diesel::QueryResult<()> {
+                uploads::finish(conn, id, uploads::REJECTED, None, Some(&problem))?;
+                audit::record(
+                    conn,
+                    audit::Record {
+                        actor: &label,
+                        action: "import.rejected",
+                        target: &format!("registries/{slug}"),
+                        before: None,
+                        after: Some(serde_json::json!({
+                            "upload_id": id, "file_name": file_name, "sha256": spooled.sha256,
+                            "problem": problem,
+                        })),
+                        release_id: None,
+                    },
+                )
+            });
+            if let Err(e) = failed {
+                log::error!("upload {id}: recording the refusal failed: {e}");
+            }
+            Err(error)
+        }
+    };
+    if let Err(e) = uploads::release_lock(conn, id) {
+        log::warn!("upload {id}: freeing its running mark failed: {e}");
+    }
+    let release = outcome?;
+    let upload = uploads::find(conn, id)?
+        .ok_or_else(|| AppError::Internal(format!("upload {id} vanished")))?;
+    Ok(Ran::Done(upload, release))
+}
+
+/// Upload a registry file as its next release (scope `registry:<slug>:publish`).
+///
+/// The body is the file itself: `Content-Type: text/csv` (comma or semicolon, UTF-8) or
+/// `application/geo+json`; an optional `Content-Disposition: attachment; filename="…"` names it.
+/// The same validation as the command-line import runs; a refused file changes nothing (422
+/// with every problem's line and column). `Idempotency-Key` makes a retry answer with the first
+/// outcome instead of publishing twice; `If-Match` with an ETag of a read of the registry's
+/// items makes it fail (412) if another release was published since.
+#[utoipa::path(
+    tag = "registries",
+    params(
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Unique per upload (e.g. a UUID); a retry with the same key and file answers with the first outcome"),
+        ("If-Match" = Option<String>, Header, description = "ETag of a read of the registry's items: publish only if no release came since"),
+        ("Content-Disposition" = Option<String>, Header, description = "`attachment; filename=\"name.csv\"` (kept as metadata)"),
+    ),
+    request_body(content(
+        (String = "text/csv"),
+        (Object = "application/geo+json"),
+    ), description = "The file itself: CSV with a header line (comma or semicolon, UTF-8), or a GeoJSON FeatureCollection"),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Published as the next release", body = UploadOutcome,
+            headers(("Location" = String, description = "The upload's record"))),
+        (status = 200, description = "A retry of an upload that was published (same Idempotency-Key and file)", body = UploadOutcome),
+    )
+)]
+#[post("/registries/{slug}/imports")]
+pub async fn upload_file(
+    req: HttpRequest,
+    path: web::Path<String>,
+    auth: Authenticated,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    let actor = auth.require(Scope::PublishRegistry(slug.clone()))?.clone();
+    let file_name = file_name_of(&req)?;
+    let (format, media_type) = format_of(&req, file_name.as_deref())?;
+    let key = idempotency_key(&req)?;
+    let expected = crate::api::release::if_match(&req, &releases::registry_dataset(&slug))?;
+    let spooled = spool(payload, &state).await?;
+    let sha256 = spooled.sha256.clone();
+    let request = UploadRequest {
+        slug,
+        actor,
+        file_name,
+        media_type,
+        key,
+        format,
+        expected,
+        max_rows: state.uploads.max_rows,
+    };
+    let ran = run_app(&state, move |conn| run_upload(conn, request, &spooled)).await?;
+    match ran {
+        Ran::Replayed(earlier, release) => replay(earlier, &sha256, release),
+        Ran::Done(upload, release) => {
+            let mut response = HttpResponse::Created();
+            response.insert_header((header::LOCATION, location(&upload)));
+            if let Some(r) = &release {
+                crate::api::release::stamp(&mut response, r);
+            }
+            Ok(response.json(UploadOutcome { upload, release }))
+        }
+    }
+}
+
+/// The publisher of a registry, or an admin, may see its uploads.
+fn may_see_uploads(auth: &Authenticated, slug: &str) -> Result<(), AppError> {
+    auth.require(Scope::PublishRegistry(slug.to_owned()))
+        .map(|_| ())
+}
+
+/// List a registry's uploads, newest first (scope `registry:<slug>:publish` or `admin`).
+#[utoipa::path(
+    tag = "registries",
+    params(("slug" = String, Path, description = "Registry slug", example = "territorial-units"), ListUploadsParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "Uploads, newest first", body = UploadList))
+)]
+#[get("/registries/{slug}/imports")]
+pub async fn list_uploads(
+    path: web::Path<String>,
+    params: web::Query<ListUploadsParams>,
+    auth: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let slug = path.into_inner();
+    may_see_uploads(&auth, &slug)?;
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=LIST_LIMIT_MAX).contains(&limit) {
+        return Err(AppError::invalid(
+            "limit",
+            format!("{limit} is outside 1..={LIST_LIMIT_MAX}"),
+        ));
+    }
+    let before = params.before;
+    let (items, total) = run_app(&state, move |conn| {
+        if registries::find_row(conn, &slug)?.is_none() {
+            return Err(AppError::NotFound(format!(
+                "no registry with slug {slug:?}"
+            )));
+        }
+        Ok(uploads::list(conn, &slug, before, limit)?)
+    })
+    .await?;
+    let next_before = (items.len() as i64 == limit)
+        .then(|| items.last().map(|u| u.id))
+        .flatten();
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .json(UploadList {
+            items,
+            total,
+            next_before,
+        }))
+}
+
+/// One upload and what became of it (scope `registry:<slug>:publish` or `admin`).
+#[utoipa::path(
+    tag = "registries",
+    params(("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
+        ("upload_id" = i64, Path, description = "Upload id")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "The upload", body = Upload))
+)]
+#[get("/registries/{slug}/imports/{upload_id}")]
+pub async fn get_upload(
+    path: web::Path<(String, i64)>,
+    auth: Authenticated,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let (slug, id) = path.into_inner();
+    may_see_uploads(&auth, &slug)?;
+    let found = run_app(&state, move |conn| Ok(uploads::find(conn, id)?)).await?;
+    match found {
+        Some(upload) if upload.registry == slug => Ok(HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "private, no-store"))
+            .json(upload)),
+        _ => Err(AppError::NotFound(format!(
+            "registry {slug:?} has no upload {id}"
+        ))),
+    }
+}

@@ -1,0 +1,206 @@
+//! Uploaded registry files and what became of each: published as a release, rejected with the
+//! problems found, or interrupted (the process died mid-import; the previous release stands).
+//! An `Idempotency-Key` makes a retried upload answer with the first outcome instead of
+//! publishing again.
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::DbConn;
+use crate::db::schema::imports;
+use crate::models::releases::now;
+
+pub const RUNNING: &str = "running";
+pub const PUBLISHED: &str = "published";
+pub const REJECTED: &str = "rejected";
+pub const INTERRUPTED: &str = "interrupted";
+
+/// One upload.
+#[derive(Debug, Clone, Queryable, Selectable, Serialize, ToSchema)]
+#[diesel(table_name = imports)]
+#[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+#[schema(example = json!({"id": 3, "registry": "housing-stock", "status": "published", "started_at": "2026-11-27T09:00:00Z", "finished_at": "2026-11-27T09:00:04Z", "actor": "tok_3f2a9c1b7d0e (Housing department)", "file_name": "housing-2026-11.csv", "media_type": "text/csv", "bytes": 48213, "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", "idempotency_key": "housing-2026-11", "release_id": 41, "problem": null}))]
+pub struct Upload {
+    pub id: i64,
+    pub registry: String,
+    /// `running`, `published`, `rejected` or `interrupted`.
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    /// The token that uploaded, as `<token id> (<name>)`.
+    pub actor: String,
+    /// The name the client gave the file (metadata only: the file is stored under our own name).
+    pub file_name: Option<String>,
+    pub media_type: String,
+    pub bytes: i64,
+    /// SHA-256 (hex) of the uploaded bytes.
+    pub sha256: String,
+    pub idempotency_key: Option<String>,
+    /// The release it published (`releases.id`).
+    pub release_id: Option<i64>,
+    /// For a rejected upload: the problem answered (RFC 9457, with the lines at fault).
+    #[serde(rename = "problem", serialize_with = "raw_json")]
+    #[schema(value_type = Option<Object>)]
+    pub problem_json: Option<String>,
+}
+
+fn raw_json<S: serde::Serializer>(text: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    let value: Option<serde_json::Value> =
+        text.as_deref().and_then(|t| serde_json::from_str(t).ok());
+    value.serialize(s)
+}
+
+/// An upload about to be imported.
+#[derive(Debug, Clone)]
+pub struct NewUpload<'a> {
+    pub registry: &'a str,
+    pub actor: &'a str,
+    pub file_name: Option<&'a str>,
+    pub media_type: &'a str,
+    pub bytes: i64,
+    pub sha256: &'a str,
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// The outcome of [`begin`].
+#[derive(Debug)]
+pub enum Begun {
+    /// Recorded as running; this connection holds its lock until [`finish`].
+    Started(i64),
+    /// An upload with the same actor and idempotency key exists: answer with it.
+    Repeated(Box<Upload>),
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Upload>> {
+    imports::table
+        .find(id)
+        .select(Upload::as_select())
+        .first(conn)
+        .optional()
+}
+
+fn find_by_key(conn: &mut DbConn, actor: &str, key: &str) -> QueryResult<Option<Upload>> {
+    imports::table
+        .filter(imports::actor.eq(actor))
+        .filter(imports::idempotency_key.eq(key))
+        .select(Upload::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Records an upload as running (committed at once, so a crash leaves a trace), unless its
+/// idempotency key was used before.
+pub fn begin(conn: &mut DbConn, upload: &NewUpload<'_>) -> QueryResult<Begun> {
+    if let Some(key) = upload.idempotency_key
+        && let Some(earlier) = find_by_key(conn, upload.actor, key)?
+    {
+        return Ok(Begun::Repeated(Box::new(earlier)));
+    }
+    let inserted = conn.write_transaction(|conn| -> QueryResult<i64> {
+        let id = diesel::insert_into(imports::table)
+            .values((
+                imports::registry.eq(upload.registry),
+                imports::status.eq(RUNNING),
+                imports::started_at.eq(now()),
+                imports::actor.eq(upload.actor),
+                imports::file_name.eq(upload.file_name),
+                imports::media_type.eq(upload.media_type),
+                imports::bytes.eq(upload.bytes),
+                imports::sha256.eq(upload.sha256),
+                imports::idempotency_key.eq(upload.idempotency_key),
+            ))
+            .returning(imports::id)
+            .get_result(conn)?;
+        // Taken before the row becomes visible, so no sweep can see it running unlocked.
+        conn.hold_upload_lock(id)?;
+        Ok(id)
+    });
+    match inserted {
+        Ok(id) => Ok(Begun::Started(id)),
+        // The same key, sent twice at once: the other request won the insert.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => match upload
+            .idempotency_key
+            .map(|key| find_by_key(conn, upload.actor, key))
+            .transpose()?
+            .flatten()
+        {
+            Some(earlier) => Ok(Begun::Repeated(Box::new(earlier))),
+            None => Err(diesel::result::Error::NotFound),
+        },
+        Err(e) => Err(e),
+    }
+}
+
+/// Sets an upload's outcome. For `published`, call it inside the import's transaction.
+pub fn finish(
+    conn: &mut DbConn,
+    id: i64,
+    status: &str,
+    release_id: Option<i64>,
+    problem: Option<&serde_json::Value>,
+) -> QueryResult<()> {
+    diesel::update(imports::table.find(id))
+        .set((
+            imports::status.eq(status),
+            imports::finished_at.eq(Some(now())),
+            imports::release_id.eq(release_id),
+            imports::problem_json.eq(problem.map(|p| p.to_string())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Frees the connection's mark of a running upload (after [`finish`] committed).
+pub fn release_lock(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    conn.free_upload_lock(id)
+}
+
+/// Marks uploads whose process died as `interrupted`; returns how many. Run at start.
+pub fn mark_interrupted(conn: &mut DbConn) -> QueryResult<usize> {
+    let running: Vec<i64> = imports::table
+        .filter(imports::status.eq(RUNNING))
+        .select(imports::id)
+        .load(conn)?;
+    let mut marked = 0;
+    for id in running {
+        if conn.upload_abandoned(id)? {
+            diesel::update(imports::table.find(id).filter(imports::status.eq(RUNNING)))
+                .set((
+                    imports::status.eq(INTERRUPTED),
+                    imports::finished_at.eq(Some(now())),
+                ))
+                .execute(conn)?;
+            marked += 1;
+        }
+    }
+    Ok(marked)
+}
+
+/// A registry's uploads, newest first, before `before` (an upload id), at most `limit`.
+pub fn list(
+    conn: &mut DbConn,
+    registry: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<(Vec<Upload>, i64)> {
+    let total = imports::table
+        .filter(imports::registry.eq(registry))
+        .count()
+        .get_result(conn)?;
+    let mut query = imports::table
+        .filter(imports::registry.eq(registry))
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(imports::id.lt(before));
+    }
+    let rows = query
+        .order(imports::id.desc())
+        .limit(limit)
+        .select(Upload::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}

@@ -1,0 +1,626 @@
+//! The write API: tokens and scopes, milestone edits, progress updates, registry uploads,
+//! optimistic concurrency, idempotent retries, the audit log — each write atomic and visible in
+//! the change feed.
+
+use actix_web::http::Method;
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+
+use opengov_api::models::tokens::{self, Scope};
+
+use crate::both_backends;
+use crate::common::{Response, TestApp};
+
+const MILESTONE: &str = "khm-2021-2025-c1-m3";
+const UNITS: &str = "/api/v1/registries/territorial-units";
+
+fn token(app: &TestApp, scopes: &[Scope]) -> String {
+    let mut conn = app.pool().get().unwrap();
+    tokens::create(&mut conn, "test department", scopes)
+        .unwrap()
+        .1
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: impl Into<actix_web::web::Bytes>,
+) -> Response {
+    let mut req = TestRequest::default().method(method).uri(uri);
+    if let Some(t) = token {
+        req = req.insert_header(("Authorization", format!("Bearer {t}")));
+    }
+    for (name, value) in headers {
+        req = req.insert_header((*name, *value));
+    }
+    app.call(req.set_payload(body.into())).await
+}
+
+async fn patch_milestone(
+    app: &TestApp,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> Response {
+    let mut all = vec![("Content-Type", "application/json")];
+    all.extend_from_slice(headers);
+    send(
+        app,
+        Method::PATCH,
+        &format!("/api/v1/milestones/{MILESTONE}"),
+        token,
+        &all,
+        body.to_string(),
+    )
+    .await
+}
+
+fn completed() -> Value {
+    json!({
+        "status": "complete",
+        "completion": 100,
+        "note": {"lang": "en", "text": "The geoportal is online with its registers."},
+        "evidence": [{"url": "https://mkk.khm.gov.ua/", "title": "Geoportal of Khmelnytskyi"}]
+    })
+}
+
+async fn plan_release_count(app: &TestApp) -> u64 {
+    app.get("/api/v1/plan/releases").await.json()["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn upload(app: &TestApp, token: &str, headers: &[(&str, &str)], body: &str) -> Response {
+    let mut all = vec![("Content-Type", "text/csv")];
+    all.extend_from_slice(headers);
+    send(
+        app,
+        Method::POST,
+        &format!("{UNITS}/imports"),
+        Some(token),
+        &all,
+        body.to_owned(),
+    )
+    .await
+}
+
+/// The fixture CSV of territorial units with one name changed.
+fn edited_units() -> String {
+    let original = include_str!("../../fixtures/registries/territorial-units/items.csv");
+    original.replacen("Хмельницька", "Хмельницька область", 1)
+}
+
+async fn registry_releases(app: &TestApp) -> Vec<Value> {
+    app.get(&format!("{UNITS}/releases")).await.json()["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+both_backends!(writes_need_a_valid_token_with_the_scope, |app| {
+    let before = plan_release_count(&app).await;
+    let none = patch_milestone(&app, None, &[], &completed()).await;
+    let p = none.problem(401);
+    assert!(p["detail"].as_str().unwrap().contains("Authorization"));
+    assert_eq!(
+        none.header("www-authenticate"),
+        Some("Bearer realm=\"opengov-api\"")
+    );
+
+    let unknown = patch_milestone(&app, Some("ogt_not-a-real-token"), &[], &completed()).await;
+    unknown.problem(401);
+    assert!(
+        unknown
+            .header("www-authenticate")
+            .unwrap()
+            .contains("invalid_token")
+    );
+
+    let publisher = token(&app, &[Scope::PublishRegistry("territorial-units".into())]);
+    let p = patch_milestone(&app, Some(&publisher), &[], &completed())
+        .await
+        .problem(403);
+    assert!(p["detail"].as_str().unwrap().contains("plan:write"), "{p}");
+
+    let writer = token(&app, &[Scope::PlanWrite]);
+    let id = {
+        let mut conn = app.pool().get().unwrap();
+        let all = tokens::list(&mut conn).unwrap();
+        let id = all
+            .iter()
+            .find(|t| t.scopes == "plan:write")
+            .unwrap()
+            .id
+            .clone();
+        assert!(tokens::revoke(&mut conn, &id).unwrap());
+        id
+    };
+    let revoked = patch_milestone(&app, Some(&writer), &[], &completed()).await;
+    revoked.problem(401);
+    // The audit log is for admins only.
+    let p = app
+        .get_with(
+            "/api/v1/audit",
+            &[("Authorization", &format!("Bearer {publisher}"))],
+        )
+        .await
+        .problem(403);
+    assert!(p["detail"].as_str().unwrap().contains("admin"));
+    assert_eq!(
+        plan_release_count(&app).await,
+        before,
+        "refused writes change nothing"
+    );
+    assert!(id.starts_with("tok_"));
+});
+
+both_backends!(
+    a_milestone_update_publishes_a_plan_release_with_its_evidence,
+    |app| {
+        let writer = token(&app, &[Scope::PlanWrite]);
+        let admin = token(&app, &[Scope::Admin]);
+        let before = app.get("/api/v1/plan/releases?limit=1").await.json()["items"][0]["number"]
+            .as_i64()
+            .unwrap();
+        let old = app
+            .get(&format!("/api/v1/milestones/{MILESTONE}"))
+            .await
+            .json();
+
+        let res = patch_milestone(&app, Some(&writer), &[], &completed()).await;
+        assert_eq!(res.status.as_u16(), 200, "{}", res.text());
+        let written = res.json();
+        assert_eq!(written["release"]["number"].as_i64(), Some(before + 1));
+        assert_eq!(
+            res.header("data-release"),
+            Some(format!("plan@{}", before + 1).as_str())
+        );
+
+        let now = app
+            .get(&format!(
+                "/api/v1/milestones/{MILESTONE}?expand=progress_updates&lang=en"
+            ))
+            .await
+            .json();
+        assert_eq!(now["status"], "complete");
+        let status_source = now["status_source"]["id"].as_str().unwrap().to_owned();
+        let source = app
+            .get(&format!("/api/v1/sources/{status_source}"))
+            .await
+            .json();
+        assert_eq!(source["url"], "https://mkk.khm.gov.ua/");
+        assert!(source["note"].as_str().unwrap().contains("test department"));
+        let update = now["progress_updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["metric"] == "completion_percent")
+            .expect("the completion is a progress update");
+        assert_eq!(update["value"], 100.0);
+        assert_eq!(
+            update["claim"]["value"],
+            "The geoportal is online with its registers."
+        );
+
+        // The change feed and the plan's Atom feed see it.
+        let changes = app
+            .get("/api/v1/changes?dataset=plan&limit=1000")
+            .await
+            .json();
+        assert!(changes["events"].as_array().unwrap().iter().any(|e| {
+            e["record_type"] == "milestones" && e["record_id"] == MILESTONE && e["op"] == "updated"
+        }));
+        let atom = app.get("/api/v1/feeds/plan.atom").await.text();
+        assert!(
+            atom.contains(MILESTONE),
+            "the plan feed names the milestone"
+        );
+
+        // Audited with before and after.
+        let audit = app
+            .get_with(
+                "/api/v1/audit",
+                &[("Authorization", &format!("Bearer {admin}"))],
+            )
+            .await;
+        assert_eq!(audit.header("cache-control"), Some("private, no-store"));
+        let entries = audit.json()["entries"].as_array().unwrap().clone();
+        let entry = entries
+            .iter()
+            .find(|e| e["action"] == "milestone.update")
+            .unwrap();
+        assert_eq!(entry["target"], format!("milestones/{MILESTONE}"));
+        assert_eq!(entry["before"]["status"], old["status"]);
+        assert_eq!(entry["after"]["milestone"]["status"], "complete");
+        assert!(entry["actor"].as_str().unwrap().contains("test department"));
+        assert!(entry["release_id"].is_i64());
+        // The token is never echoed anywhere.
+        assert!(!serde_json::to_string(&entries).unwrap().contains(&writer));
+
+        // A progress update without a status change.
+        let res = send(
+        &app,
+        Method::POST,
+        &format!("/api/v1/milestones/{MILESTONE}/progress-updates"),
+        Some(&writer),
+        &[("Content-Type", "application/json")],
+        json!({"reported_on": "2026-11-20", "claim": {"lang": "uk", "text": "Опубліковано 95 реєстрів"},
+               "metric": "open_data_registers", "value": 95, "evidence": [{"url": "https://mkk.khm.gov.ua/registers"}]}).to_string(),
+    )
+    .await;
+        assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+        assert!(res.header("location").unwrap().contains(MILESTONE));
+        assert_eq!(res.json()["release"]["number"].as_i64(), Some(before + 2));
+    }
+);
+
+both_backends!(invalid_write_bodies_are_refused_naming_the_member, |app| {
+    let writer = token(&app, &[Scope::PlanWrite]);
+    let before = plan_release_count(&app).await;
+    let cases = [
+        (
+            json!({"status": "done", "evidence": [{"url": "https://x.org/"}]}),
+            "/status",
+        ),
+        (json!({"status": "complete", "evidence": []}), "/evidence"),
+        (
+            json!({"status": "complete", "evidence": [{"url": "javascript:alert(1)"}]}),
+            "/evidence/0/url",
+        ),
+        (
+            json!({"status": "complete", "evidence": [{"url": "file:///etc/passwd"}]}),
+            "/evidence/0/url",
+        ),
+        (
+            json!({"completion": 101, "evidence": [{"url": "https://x.org/"}]}),
+            "/completion",
+        ),
+        (
+            json!({"note": {"lang": "fr", "text": "x"}, "evidence": [{"url": "https://x.org/"}]}),
+            "/note/lang",
+        ),
+        (
+            json!({"note": {"lang": "en", "text": "a\u{0000}b"}, "evidence": [{"url": "https://x.org/"}]}),
+            "/note/text",
+        ),
+        (json!({"evidence": [{"url": "https://x.org/"}]}), ""),
+    ];
+    for (body, pointer) in cases {
+        let p = patch_milestone(&app, Some(&writer), &[], &body)
+            .await
+            .problem(422);
+        assert_eq!(p["pointer"], pointer, "{body} → {p}");
+        assert!(p["detail"].as_str().unwrap().starts_with(pointer), "{p}");
+    }
+    // Not JSON, unknown members, numbers JSON cannot hold: 400 naming the body.
+    for raw in [
+        "{",
+        r#"{"status": "complete", "evidence": [], "sneaky": 1}"#,
+        r#"{"completion": 1e400, "evidence": []}"#,
+    ] {
+        let res = send(
+            &app,
+            Method::PATCH,
+            &format!("/api/v1/milestones/{MILESTONE}"),
+            Some(&writer),
+            &[("Content-Type", "application/json")],
+            raw.to_owned(),
+        )
+        .await;
+        assert!(res.status.is_client_error(), "{raw}: {}", res.status);
+        let p = res.json();
+        assert!(
+            p["detail"].as_str().unwrap().contains("body"),
+            "{raw} → {p}"
+        );
+    }
+    let p = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/milestones/no-such-milestone",
+        Some(&writer),
+        &[("Content-Type", "application/json")],
+        completed().to_string(),
+    )
+    .await
+    .problem(404);
+    assert!(p["detail"].as_str().unwrap().contains("no-such-milestone"));
+    assert_eq!(
+        plan_release_count(&app).await,
+        before,
+        "refused writes change nothing"
+    );
+});
+
+both_backends!(if_match_refuses_a_write_based_on_a_stale_copy, |app| {
+    let writer = token(&app, &[Scope::PlanWrite]);
+    let read = app.get(&format!("/api/v1/milestones/{MILESTONE}")).await;
+    let etag = read.header("etag").unwrap().to_owned();
+    let ok = patch_milestone(&app, Some(&writer), &[("If-Match", &etag)], &completed()).await;
+    assert_eq!(ok.status.as_u16(), 200, "{}", ok.text());
+    let count = plan_release_count(&app).await;
+
+    // The same stale copy again: the milestone changed after the release it names.
+    let stale = patch_milestone(&app, Some(&writer), &[("If-Match", &etag)], &completed()).await;
+    let p = stale.problem(412);
+    assert!(p["detail"].as_str().unwrap().contains(MILESTONE), "{p}");
+    // A tag from another dataset, or garbage, is no precondition this API can check.
+    for other in ["\"registries/territorial-units@1.abc\"", "\"not-ours\""] {
+        patch_milestone(&app, Some(&writer), &[("If-Match", other)], &completed())
+            .await
+            .problem(412);
+    }
+    // A fresh read succeeds; a change to another milestone does not make it stale.
+    let fresh = app
+        .get(&format!("/api/v1/milestones/{MILESTONE}"))
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let other = send(
+        &app,
+        Method::PATCH,
+        "/api/v1/milestones/khm-2021-2025-c2-m1",
+        Some(&writer),
+        &[("Content-Type", "application/json")],
+        json!({"status": "in_progress", "evidence": [{"url": "https://khm.gov.ua/"}]}).to_string(),
+    )
+    .await;
+    assert_eq!(other.status.as_u16(), 200, "{}", other.text());
+    assert_eq!(plan_release_count(&app).await, count + 1);
+    let res = patch_milestone(
+        &app,
+        Some(&writer),
+        &[("If-Match", &fresh)],
+        &json!({"status": "in_progress", "evidence": [{"url": "https://khm.gov.ua/"}]}),
+    )
+    .await;
+    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
+});
+
+both_backends!(
+    an_upload_becomes_the_next_release_and_a_refused_one_changes_nothing,
+    |app| {
+        let publisher = token(&app, &[Scope::PublishRegistry("territorial-units".into())]);
+        let admin = token(&app, &[Scope::Admin]);
+        let before = app.get(&format!("{UNITS}/items.ndjson")).await.body;
+
+        let res = upload(
+            &app,
+            &publisher,
+            &[(
+                "Content-Disposition",
+                "attachment; filename=\"units-2026.csv\"",
+            )],
+            &edited_units(),
+        )
+        .await;
+        assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+        let outcome = res.json();
+        assert_eq!(outcome["release"]["number"], 2);
+        assert_eq!(outcome["upload"]["status"], "published");
+        assert_eq!(outcome["upload"]["file_name"], "units-2026.csv");
+        let location = res.header("location").unwrap().to_owned();
+        let record = app
+            .get_with(
+                &location,
+                &[("Authorization", &format!("Bearer {publisher}"))],
+            )
+            .await
+            .json();
+        assert_eq!(record["release_id"], outcome["release"]["id"]);
+        let items = app.get(&format!("{UNITS}/items?limit=1000")).await.text();
+        assert!(items.contains("Хмельницька область"));
+        let published = app.get(&format!("{UNITS}/items.ndjson")).await.body;
+        assert_ne!(published, before);
+
+        // A file that does not match the schema: 422 with each line, nothing published.
+        let bad =
+            edited_units().replacen("\nUA68040000000086061,P,", "\nUA68040000000086061,Q,", 1)
+                + "x,y\n";
+        let res = upload(&app, &publisher, &[], &bad).await;
+        let p = res.problem(422);
+        let errors = p["errors"].as_array().unwrap();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e["line"] == 3 && e["column"] == "category"),
+            "{p}"
+        );
+        assert!(p["detail"].as_str().unwrap().contains("nothing changed"));
+        assert_eq!(registry_releases(&app).await.len(), 2);
+        assert_eq!(
+            app.get(&format!("{UNITS}/items.ndjson")).await.body,
+            published
+        );
+
+        // Both are recorded and audited.
+        let list = app
+            .get_with(
+                &format!("{UNITS}/imports"),
+                &[("Authorization", &format!("Bearer {admin}"))],
+            )
+            .await
+            .json();
+        let statuses: Vec<&str> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["rejected", "published"]);
+        assert_eq!(list["items"][0]["problem"]["status"], 422);
+        let audit = app
+            .get_with(
+                "/api/v1/audit",
+                &[("Authorization", &format!("Bearer {admin}"))],
+            )
+            .await
+            .json();
+        let actions: Vec<&str> = audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"import.published") && actions.contains(&"import.rejected"),
+            "{actions:?}"
+        );
+
+        // The publisher of one registry may not publish another.
+        let res = send(
+            &app,
+            Method::POST,
+            "/api/v1/registries/housing-stock/imports",
+            Some(&publisher),
+            &[("Content-Type", "text/csv")],
+            "id\n".to_owned(),
+        )
+        .await;
+        res.problem(403);
+    }
+);
+
+both_backends!(
+    a_retried_upload_with_the_same_idempotency_key_publishes_once,
+    |app| {
+        let publisher = token(&app, &[Scope::PublishRegistry("territorial-units".into())]);
+        let key = [("Idempotency-Key", "units-2026-11-27")];
+        let first = upload(&app, &publisher, &key, &edited_units()).await;
+        assert_eq!(first.status.as_u16(), 201, "{}", first.text());
+        let again = upload(&app, &publisher, &key, &edited_units()).await;
+        assert_eq!(again.status.as_u16(), 200, "{}", again.text());
+        assert_eq!(again.header("idempotent-replayed"), Some("true"));
+        assert_eq!(again.json()["release"], first.json()["release"]);
+        assert_eq!(registry_releases(&app).await.len(), 2, "published once");
+        // The same key with another file is a client error, not a silent replay.
+        let p = upload(&app, &publisher, &key, &(edited_units() + "\n"))
+            .await
+            .problem(422);
+        assert!(p["detail"].as_str().unwrap().contains("Idempotency-Key"));
+        // A refused upload replays its refusal.
+        let bad_key = [("Idempotency-Key", "bad-file")];
+        upload(&app, &publisher, &bad_key, "katottg\n1\n")
+            .await
+            .problem(422);
+        let replayed = upload(&app, &publisher, &bad_key, "katottg\n1\n").await;
+        replayed.problem(422);
+        assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+        assert_eq!(registry_releases(&app).await.len(), 2);
+    }
+);
+
+both_backends!(
+    an_upload_with_if_match_fails_when_a_release_came_since,
+    |app| {
+        let publisher = token(&app, &[Scope::PublishRegistry("territorial-units".into())]);
+        let etag = app
+            .get(&format!("{UNITS}/items?limit=1"))
+            .await
+            .header("etag")
+            .unwrap()
+            .to_owned();
+        assert!(
+            etag.starts_with("\"registries/territorial-units@1."),
+            "{etag}"
+        );
+        let ok = upload(&app, &publisher, &[("If-Match", &etag)], &edited_units()).await;
+        assert_eq!(ok.status.as_u16(), 201, "{}", ok.text());
+        let stale = upload(&app, &publisher, &[("If-Match", &etag)], &edited_units()).await;
+        let p = stale.problem(412);
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("territorial-units@1"),
+            "{p}"
+        );
+        assert_eq!(registry_releases(&app).await.len(), 2);
+    }
+);
+
+both_backends!(uploads_are_limited_with_clear_errors, |app| {
+    let mut app = app;
+    app.state.uploads.max_bytes = 2000;
+    app.state.uploads.max_rows = 5;
+    let publisher = token(&app, &[Scope::PublishRegistry("territorial-units".into())]);
+    let original = include_str!("../../fixtures/registries/territorial-units/items.csv");
+    let p = upload(&app, &publisher, &[], &original.repeat(3))
+        .await
+        .problem(413);
+    assert!(p["detail"].as_str().unwrap().contains("2000 bytes"), "{p}");
+    let small: String = original.lines().take(8).collect::<Vec<_>>().join("\n");
+    let p = upload(&app, &publisher, &[], &small).await.problem(422);
+    assert!(
+        p["detail"].as_str().unwrap().contains("more than 5 rows"),
+        "{p}"
+    );
+    let p = send(
+        &app,
+        Method::POST,
+        &format!("{UNITS}/imports"),
+        Some(&publisher),
+        &[("Content-Type", "text/plain")],
+        "a".to_owned(),
+    )
+    .await
+    .problem(415);
+    assert!(p["detail"].as_str().unwrap().contains("text/csv"));
+    for name in ["../../etc/passwd.csv", "a\\\\b.csv", ".."] {
+        let header = format!("attachment; filename=\"{name}\"");
+        let p = upload(
+            &app,
+            &publisher,
+            &[("Content-Disposition", &header)],
+            original,
+        )
+        .await
+        .problem(400);
+        assert_eq!(p["parameter"], "Content-Disposition", "{name}");
+    }
+    let p = upload(&app, &publisher, &[("Idempotency-Key", "")], original)
+        .await
+        .problem(400);
+    assert_eq!(p["parameter"], "Idempotency-Key");
+    assert_eq!(
+        registry_releases(&app).await.len(),
+        1,
+        "nothing was published"
+    );
+});
+
+both_backends!(
+    write_routes_name_their_methods_and_stay_closed_to_other_origins,
+    |app| {
+        let res = send(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/milestones/{MILESTONE}"),
+            None,
+            &[],
+            "",
+        )
+        .await;
+        res.problem(405);
+        assert_eq!(res.header("allow"), Some("GET, HEAD, PATCH"));
+        let preflight = app
+            .call(
+                TestRequest::default()
+                    .method(Method::OPTIONS)
+                    .uri(&format!("{UNITS}/imports"))
+                    .insert_header(("Origin", "https://evil.example"))
+                    .insert_header(("Access-Control-Request-Method", "POST"))
+                    .insert_header(("Access-Control-Request-Headers", "authorization")),
+            )
+            .await;
+        assert!(
+            preflight.header("access-control-allow-origin").is_none()
+                || !preflight.status.is_success(),
+            "a browser on another origin may not send writes"
+        );
+    }
+);
