@@ -71,6 +71,15 @@ pub enum AppError {
     /// A bug: logged in full, answered without internals.
     #[error("{0}")]
     Internal(String),
+    /// The request body is larger than the limit the detail names (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The query string is longer than the limit the detail names (414).
+    #[error("{0}")]
+    UriTooLong(String),
+    /// A rate-limit quota is spent (429); a request may succeed after `retry_after` seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
 }
 
 impl AppError {
@@ -100,6 +109,18 @@ impl AppError {
             ),
             AppError::NotReady(_) => ("tag:opengov-api,2026:problem/not-ready", "Not ready"),
             AppError::Internal(_) => ("about:blank", "Internal Server Error"),
+            AppError::TooLarge(_) => (
+                "tag:opengov-api,2026:problem/body-too-large",
+                "Request body too large",
+            ),
+            AppError::UriTooLong(_) => (
+                "tag:opengov-api,2026:problem/query-too-long",
+                "Query string too long",
+            ),
+            AppError::TooManyRequests { .. } => (
+                "tag:opengov-api,2026:problem/rate-limited",
+                "Too many requests",
+            ),
         }
     }
 
@@ -143,6 +164,9 @@ impl ResponseError for AppError {
             AppError::Gone { .. } => StatusCode::GONE,
             AppError::Unavailable(_) | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -156,6 +180,9 @@ impl ResponseError for AppError {
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, AppError::Unavailable(_) | AppError::NotReady(_)) {
             response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if let AppError::TooManyRequests { retry_after, .. } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         response
             .content_type(PROBLEM_JSON)
@@ -187,6 +214,41 @@ impl From<diesel::r2d2::PoolError> for AppError {
 impl From<actix_web::error::BlockingError> for AppError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         AppError::Internal(e.to_string())
+    }
+}
+
+/// The problem response of `err` with its `instance`, for middleware that answers before the
+/// routes (and so before `problem_json_errors`, which fills in the instance of handler errors).
+pub fn problem_response(err: &AppError, req: &HttpRequest) -> HttpResponse {
+    let mut response = err.error_response();
+    // Not stored: the next identical request may well be answered.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let body = serde_json::to_vec(&err.to_problem(Some(instance_of(req)))).unwrap_or_default();
+    response.set_body(BoxBody::new(body))
+}
+
+/// The 413 of a JSON body over the limit names the limit; other JSON body errors keep actix's
+/// 400 (made a problem by `problem_json_errors`).
+pub fn json_body_error(
+    err: actix_web::error::JsonPayloadError,
+    req: &HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    match err {
+        JsonPayloadError::OverflowKnownLength { length, limit } => AppError::TooLarge(format!(
+            "the request body is {length} bytes; the limit is {limit} bytes"
+        ))
+        .into(),
+        JsonPayloadError::Overflow { limit } => AppError::TooLarge(format!(
+            "the request body is larger than the limit of {limit} bytes"
+        ))
+        .into(),
+        other => {
+            log::debug!("{} {}: {other}", req.method(), req.path());
+            other.into()
+        }
     }
 }
 
@@ -265,6 +327,16 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
                     req.method(),
                     req.path()
                 ),
+                // Raw-body extractors (PayloadConfig) answer 413 without a problem body.
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    match req.app_data::<actix_web::web::Data<crate::api::AppState>>() {
+                        Some(state) => format!(
+                            "the request body is larger than the limit of {} bytes",
+                            state.limits.max_body_bytes
+                        ),
+                        None => "the request body is too large".to_owned(),
+                    }
+                }
                 _ => status
                     .canonical_reason()
                     .unwrap_or("request failed")
