@@ -12,6 +12,8 @@ mod formats;
 mod languages;
 mod openapi;
 mod pagination;
+mod protection;
 mod registries;
 mod releases;
 mod resources;
+mod shutdown;
