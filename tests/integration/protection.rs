@@ -12,9 +12,12 @@ use std::sync::Arc;
 use actix_web::middleware::ErrorHandlers;
 use actix_web::test::{self as atest, TestRequest};
 use actix_web::{App, HttpResponse, web};
+use base64::Engine;
 use opengov_api::api::limits::{self, Limits};
 use opengov_api::api::rate_limit::{ClientIpSource, RateLimitConfig, RateLimits};
+use opengov_api::api::security_headers::LOGO_STYLE;
 use opengov_api::error;
+use sha2::{Digest, Sha256};
 
 use crate::both_backends;
 use crate::common::{Response, TestApp};
@@ -367,6 +370,20 @@ both_backends!(the_docs_page_gets_a_strict_offline_csp, |app| {
     let init = init.text();
     assert!(init.contains("/api/v1/openapi.json"), "{init}");
     assert!(init.contains(r#""validatorUrl": "none""#), "{init}");
+    // The one inline style (the logo's) is allowed by its hash, and is still in the bundle.
+    let preset = app
+        .get("/docs/swagger-ui-standalone-preset.js")
+        .await
+        .text();
+    assert!(
+        preset.contains(&format!("\"{LOGO_STYLE}\"")),
+        "the vendored logo style changed"
+    );
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(LOGO_STYLE));
+    assert!(
+        csp.contains(&format!("style-src 'self' 'sha256-{hash}'")),
+        "{csp}"
+    );
     // JSON answers carry no HTML policy.
     let api = app.get("/api/v1").await;
     assert!(api.header("content-security-policy").is_none());
