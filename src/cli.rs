@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::api::limits::{self, Limits};
+use crate::api::rate_limit::{ClientIpSource, RateLimitConfig, RateLimits};
 use crate::api::{self, AppState};
 use crate::db::{self, Backend, DatabaseUrl, PoolOptions};
 use crate::models::fixture_set::FixtureSet;
@@ -174,6 +176,29 @@ pub struct ServeArgs {
     /// Directory where uploads are spooled before import (default: the system's temp dir).
     #[arg(long, env = "UPLOAD_DIR")]
     pub upload_dir: Option<PathBuf>,
+    /// Requests per minute from one client IP (IPv6: one /64), a burst of that many refilled
+    /// evenly; beyond it 429 with Retry-After. 0 turns it off.
+    #[arg(long, env = "RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub rate_limit_per_minute: u32,
+    /// Requests per minute with one bearer token, counted in addition to the per-IP limit.
+    /// 0 turns it off.
+    #[arg(long, env = "TOKEN_RATE_LIMIT_PER_MINUTE", default_value_t = 600)]
+    pub token_rate_limit_per_minute: u32,
+    /// Client address of the per-IP limit: `peer` (the TCP connection), or the last entry of
+    /// `x-forwarded-for` / `forwarded` — only behind a proxy that sets it and that clients
+    /// cannot bypass, since anyone else can write these headers.
+    #[arg(long, env = "CLIENT_IP_FROM", value_enum, default_value_t = ClientIpSource::Peer)]
+    pub client_ip_from: ClientIpSource,
+    /// Largest request body read by JSON, form and raw-body extractors (413 beyond).
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = limits::DEFAULT_MAX_BODY_BYTES)]
+    pub max_body_bytes: usize,
+    /// Longest query string in bytes, as sent (414 beyond).
+    #[arg(long, env = "MAX_QUERY_BYTES", default_value_t = limits::DEFAULT_MAX_QUERY_BYTES)]
+    pub max_query_bytes: usize,
+    /// On SIGTERM, seconds in-flight requests get to finish before their connections are
+    /// closed (SIGINT and SIGQUIT stop at once).
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
 }
 
 /// Errors of the CLI, printed as one clear message.
@@ -428,13 +453,34 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         db::build_pool(&url, &options)
     };
     sweep_interrupted_uploads(&pool);
-    let state = AppState::new(pool, url.backend()).with_uploads(api::UploadLimits {
+    let mut state = AppState::new(pool, url.backend()).with_uploads(api::UploadLimits {
         max_bytes: args.max_upload_bytes,
         max_rows: args.max_upload_rows,
         dir: args.upload_dir.clone(),
     });
-    let mut server =
-        actix_web::HttpServer::new(move || api::build_app(state.clone())).shutdown_timeout(30);
+    let rate_limits = RateLimitConfig {
+        per_ip_per_minute: args.rate_limit_per_minute,
+        per_token_per_minute: args.token_rate_limit_per_minute,
+        client_ip: args.client_ip_from,
+    };
+    // One set of limiters for all workers, so a client's quota does not multiply by them.
+    state.rate_limits = RateLimits::new(&rate_limits).map(std::sync::Arc::new);
+    state.limits = Limits {
+        max_body_bytes: args.max_body_bytes,
+        max_query_bytes: args.max_query_bytes,
+    };
+    log::info!(
+        "rate limits per minute: {} per IP (from {:?}), {} per token (0 = off); \
+         body <= {} bytes, query <= {} bytes; SIGTERM lets requests finish for up to {} s",
+        rate_limits.per_ip_per_minute,
+        rate_limits.client_ip,
+        rate_limits.per_token_per_minute,
+        args.max_body_bytes,
+        args.max_query_bytes,
+        args.shutdown_timeout_secs
+    );
+    let mut server = actix_web::HttpServer::new(move || api::build_app(state.clone()))
+        .shutdown_timeout(args.shutdown_timeout_secs);
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));
     }
@@ -444,6 +490,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         args.bind,
         url.backend()
     );
+    // Returns after a graceful SIGTERM shutdown (every worker done or timed out), so the
+    // process exits 0.
     server.run().await?;
+    log::info!("server stopped");
     Ok(())
 }

@@ -87,9 +87,6 @@ pub enum AppError {
     /// The request conflicts with one in progress (same idempotency key, still running).
     #[error("{0}")]
     Conflict(String),
-    /// An upload is larger than allowed.
-    #[error("{0}")]
-    TooLarge(String),
     /// The body's media type is not one the operation takes.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -108,6 +105,15 @@ pub enum AppError {
     /// A bug: logged in full, answered without internals.
     #[error("{0}")]
     Internal(String),
+    /// The request body is larger than the limit the detail names (413).
+    #[error("{0}")]
+    TooLarge(String),
+    /// The query string is longer than the limit the detail names (414).
+    #[error("{0}")]
+    UriTooLong(String),
+    /// A rate-limit quota is spent (429); a request may succeed after `retry_after` seconds.
+    #[error("{detail}")]
+    TooManyRequests { detail: String, retry_after: u64 },
 }
 
 impl AppError {
@@ -148,13 +154,24 @@ impl AppError {
             ),
             AppError::PreconditionFailed(_) => ("about:blank", "Precondition Failed"),
             AppError::Conflict(_) => ("about:blank", "Conflict"),
-            AppError::TooLarge(_) => ("about:blank", "Content Too Large"),
             AppError::UnsupportedMediaType(_) => ("about:blank", "Unsupported Media Type"),
             AppError::ImportRefused { .. } => (
                 "tag:opengov-api,2026:problem/import-refused",
                 "Import refused",
             ),
             AppError::Internal(_) => ("about:blank", "Internal Server Error"),
+            AppError::TooLarge(_) => (
+                "tag:opengov-api,2026:problem/body-too-large",
+                "Request body too large",
+            ),
+            AppError::UriTooLong(_) => (
+                "tag:opengov-api,2026:problem/query-too-long",
+                "Query string too long",
+            ),
+            AppError::TooManyRequests { .. } => (
+                "tag:opengov-api,2026:problem/rate-limited",
+                "Too many requests",
+            ),
         }
     }
 
@@ -212,10 +229,12 @@ impl ResponseError for AppError {
             }
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -241,6 +260,9 @@ impl ResponseError for AppError {
                 header::WWW_AUTHENTICATE,
                 format!("Bearer realm=\"opengov-api\"{error}"),
             ));
+        }
+        if let AppError::TooManyRequests { retry_after, .. } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
         }
         response
             .content_type(PROBLEM_JSON)
@@ -275,6 +297,48 @@ impl From<actix_web::error::BlockingError> for AppError {
     }
 }
 
+/// The problem response of `err` with its `instance`, for middleware that answers before the
+/// routes (and so before `problem_json_errors`, which fills in the instance of handler errors).
+pub fn problem_response(err: &AppError, req: &HttpRequest) -> HttpResponse {
+    let mut response = err.error_response();
+    // Not stored: the next identical request may well be answered.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let body = serde_json::to_vec(&err.to_problem(Some(instance_of(req)))).unwrap_or_default();
+    response.set_body(BoxBody::new(body))
+}
+
+/// The 413 of a JSON body over the limit names the limit; other JSON body errors keep actix's
+/// 400 (made a problem by `problem_json_errors`).
+pub fn json_body_error(
+    err: actix_web::error::JsonPayloadError,
+    req: &HttpRequest,
+) -> actix_web::Error {
+    use actix_web::error::JsonPayloadError;
+    match err {
+        JsonPayloadError::OverflowKnownLength { length, limit } => AppError::TooLarge(format!(
+            "the request body is {length} bytes; the limit is {limit} bytes"
+        ))
+        .into(),
+        JsonPayloadError::Overflow { limit } => AppError::TooLarge(format!(
+            "the request body is larger than the limit of {limit} bytes"
+        ))
+        .into(),
+        JsonPayloadError::ContentType => AppError::UnsupportedMediaType(
+            "the request body must be JSON: send Content-Type: application/json".into(),
+        )
+        .into(),
+        JsonPayloadError::Deserialize(e) => {
+            AppError::MalformedBody(format!("request body: {e}")).into()
+        }
+        other => {
+            log::debug!("{} {}: {other}", req.method(), req.path());
+            AppError::MalformedBody(format!("request body: {other}")).into()
+        }
+    }
+}
+
 /// Turns an actix query-string error into a 400 naming the parameter.
 pub fn query_error(
     err: actix_web::error::QueryPayloadError,
@@ -302,23 +366,6 @@ pub fn query_error(
         format!("malformed query string: {raw}")
     };
     AppError::InvalidParameter { parameter, detail }.into()
-}
-
-/// Turns an actix JSON body error into a problem naming the body and, for bad JSON, where.
-pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
-    use actix_web::error::JsonPayloadError;
-    match err {
-        JsonPayloadError::ContentType => AppError::UnsupportedMediaType(
-            "the request body must be JSON: send Content-Type: application/json".into(),
-        ),
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
-            AppError::TooLarge(format!("the request body is larger than {limit} bytes"))
-        }
-        JsonPayloadError::Deserialize(e) => AppError::MalformedBody(format!("request body: {e}")),
-        other => AppError::MalformedBody(format!("request body: {other}")),
-    }
-    .into()
 }
 
 /// Turns an actix path error into a 404 (a path that does not parse names no resource).
@@ -368,6 +415,16 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
                     req.path(),
                     allowed_methods(req.path())
                 ),
+                // Raw-body extractors (PayloadConfig) answer 413 without a problem body.
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    match req.app_data::<actix_web::web::Data<crate::api::AppState>>() {
+                        Some(state) => format!(
+                            "the request body is larger than the limit of {} bytes",
+                            state.limits.max_body_bytes
+                        ),
+                        None => "the request body is too large".to_owned(),
+                    }
+                }
                 _ => status
                     .canonical_reason()
                     .unwrap_or("request failed")

@@ -7,11 +7,14 @@ pub mod caching;
 pub mod csv;
 pub mod dto;
 pub mod items;
+pub mod limits;
 pub mod negotiate;
 pub mod pagination;
 pub mod params;
+pub mod rate_limit;
 pub mod release;
 pub mod respond;
+pub mod security_headers;
 pub mod v1;
 pub mod write_bodies;
 
@@ -34,9 +37,6 @@ use crate::error::{self, AppError, PROBLEM_JSON, Problem};
 use crate::models::plan_release;
 use crate::models::releases::{self, Release};
 
-/// Largest JSON body of a write (a milestone edit or progress update is a few KB).
-const WRITE_BODY_LIMIT: usize = 64 * 1024;
-
 /// Shared state of every worker.
 #[derive(Clone)]
 pub struct AppState {
@@ -44,6 +44,9 @@ pub struct AppState {
     pub backend: Backend,
     pub plan_snapshots: PlanSnapshots,
     pub uploads: UploadLimits,
+    /// Off (`None`) unless the server or a test turns it on.
+    pub rate_limits: Option<Arc<rate_limit::RateLimits>>,
+    pub limits: limits::Limits,
 }
 
 impl AppState {
@@ -52,6 +55,8 @@ impl AppState {
             pool,
             backend,
             plan_snapshots: PlanSnapshots::default(),
+            rate_limits: None,
+            limits: limits::Limits::default(),
             uploads: UploadLimits::default(),
         }
     }
@@ -320,6 +325,12 @@ fn add_problem_responses(api: &mut oa::OpenApi) {
         responses
             .entry("500".into())
             .or_insert_with(|| problem("A bug; logged, answered without internals"));
+        responses.entry("414".into()).or_insert_with(|| {
+            problem("The query string is longer than the limit (4096 bytes by default)")
+        });
+        responses.entry("429".into()).or_insert_with(|| {
+            problem("A rate limit is spent (see the `RateLimit` header); retry after `Retry-After` seconds")
+        });
         responses.entry("503".into()).or_insert_with(|| {
             problem("The database cannot be reached; retry after `Retry-After` seconds")
         });
@@ -470,6 +481,9 @@ fn cors() -> actix_cors::Cors {
             header::HeaderName::from_static("data-release"),
             header::HeaderName::from_static("x-total-count"),
             header::HeaderName::from_static("x-sample-data"),
+            header::RETRY_AFTER,
+            rate_limit::RATELIMIT,
+            rate_limit::RATELIMIT_POLICY,
         ])
         .max_age(86_400)
 }
@@ -489,16 +503,19 @@ pub fn build_app(
 > {
     // The docs are registered before the /api/v1 scope, which would otherwise claim
     // /api/v1/openapi.json; the document comes from the same `routes` as the app below.
+    let body_limits = limits::configure_bodies(state.limits);
     let app = App::new()
         .app_data(web::Data::new(state))
+        .configure(body_limits)
         .app_data(web::QueryConfig::default().error_handler(error::query_error))
         .app_data(web::PathConfig::default().error_handler(error::path_error))
-        .app_data(
-            web::JsonConfig::default()
-                .limit(WRITE_BODY_LIMIT)
-                .error_handler(error::json_error),
+        .service(
+            SwaggerUi::new("/docs/{_:.*}")
+                .url("/api/v1/openapi.json", openapi())
+                // No badge from the public validator: the docs work offline and the CSP allows
+                // nothing from elsewhere.
+                .config(utoipa_swagger_ui::Config::default().validator_url("none")),
         )
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api/v1/openapi.json", openapi()))
         .into_utoipa_app();
     let (app, _) = routes(app).split_for_parts();
     app.route(
@@ -525,6 +542,12 @@ pub fn build_app(
         let response = srv.call(req);
         async move { response.await.map(caching::tag_encoding) }
     })
+    .wrap(actix_web::middleware::from_fn(
+        security_headers::html_security_headers,
+    ))
+    // Before any parsing or database work; a refused request still counts against the quota.
+    .wrap(actix_web::middleware::from_fn(limits::query_length))
+    .wrap(actix_web::middleware::from_fn(rate_limit::rate_limit))
     .wrap(actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
     .wrap(cors())
     .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))

@@ -820,7 +820,8 @@ const ITEMS_DESCRIPTION: &str = "Filters: any schema field as `field=value` or `
 field's type (see the registry's `fields[].operators`); `in` takes comma-separated values; \
 `contains`/`startswith` are case-sensitive; `isnull` takes true/false; `ne` excludes nulls. Unknown \
 fields, operators that do not fit the type and unparsable values are refused with 400 naming the \
-parameter.";
+parameter. At most 20 field filters per request, 100 values per `in`, 5 sort fields; the query string \
+is at most 4096 bytes by default (414 beyond).";
 
 /// List a registry's items.
 ///

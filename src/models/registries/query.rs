@@ -8,7 +8,8 @@ use crate::models::registries::geometry::GeometryKind;
 use crate::models::registries::schema::{FieldType, Value, parse_json_value, parse_value};
 use crate::models::registries::{Registry, column_type, search};
 
-/// Most values an `in` filter takes, sort keys, search words.
+/// Most field filters in one request, values an `in` filter takes, sort keys, search words.
+pub const MAX_FILTERS: usize = 20;
 pub const MAX_IN_VALUES: usize = 100;
 pub const MAX_SORT_KEYS: usize = 5;
 pub const MAX_SEARCH_TOKENS: usize = 10;
@@ -126,6 +127,7 @@ pub fn parse(registry: &Registry, params: &[(String, String)]) -> Result<ItemQue
     let mut query = ItemQuery::default();
     let mut seen = std::collections::HashSet::new();
     let mut canonical: BTreeMap<String, String> = BTreeMap::new();
+    let mut filters = 0;
     for (key, raw) in params {
         if !seen.insert(key.as_str()) {
             return Err(error(key, "is given more than once"));
@@ -149,7 +151,18 @@ pub fn parse(registry: &Registry, params: &[(String, String)]) -> Result<ItemQue
                 query.conditions.push(Condition::Search { tokens });
             }
             "bbox" => query.conditions.push(parse_bbox(registry, raw)?),
-            _ => query.conditions.push(parse_filter(registry, key, raw)?),
+            _ => {
+                filters += 1;
+                if filters > MAX_FILTERS {
+                    return Err(error(
+                        key,
+                        format!(
+                            "is one filter too many: at most {MAX_FILTERS} field filters per request"
+                        ),
+                    ));
+                }
+                query.conditions.push(parse_filter(registry, key, raw)?)
+            }
         }
         if key != "fields" {
             canonical.insert(key.clone(), raw.clone());
