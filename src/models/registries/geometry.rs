@@ -139,11 +139,29 @@ pub fn from_lon_lat(
     store(kind, GeoGeometry::Point(point)).map(Some)
 }
 
+/// Deepest parenthesis nesting a WKT cell may have.
+const MAX_WKT_DEPTH: usize = 16;
+
 /// A geometry from WKT; empty means no geometry.
 pub fn from_wkt(kind: GeometryKind, text: &str) -> Result<Option<StoredGeometry>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
+    }
+    // The WKT parser recurses once per nesting level: bound it before parsing, so a hostile cell
+    // cannot exhaust the stack. Real geometries nest at most 3 levels (+1 per collection).
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_WKT_DEPTH {
+            return Err(format!(
+                "invalid WKT: nests deeper than {MAX_WKT_DEPTH} levels"
+            ));
+        }
     }
     let parsed = wkt::Wkt::<f64>::from_str(text).map_err(|e| format!("invalid WKT: {e}"))?;
     let geometry =
@@ -190,6 +208,8 @@ mod tests {
         assert!((line.lon - 27.01).abs() < 1e-9);
         assert!(from_wkt(GeometryKind::Point, "LINESTRING (27 49.4, 27.02 49.42)").is_err());
         assert!(from_wkt(GeometryKind::Polygon, "POLYGON ((").is_err());
+        let deep = format!("{}POINT(27 49){}", "GEOMETRYCOLLECTION(".repeat(100_000), ")".repeat(100_000));
+        assert!(from_wkt(GeometryKind::Point, &deep).unwrap_err().contains("nests deeper"));
         let wkt = geojson_to_wkt(&line.geojson).unwrap();
         assert!(wkt.starts_with("LINESTRING"), "{wkt}");
     }
