@@ -31,7 +31,9 @@ pub fn check(path: &str, query: &str) -> Result<(), AppError> {
     }
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name = percent_decode_str(key).decode_utf8_lossy().replace('+', " ");
+        let name = percent_decode_str(key)
+            .decode_utf8_lossy()
+            .replace('+', " ");
         if let Some(problem) = fault(key) {
             return Err(AppError::InvalidParameter {
                 parameter: None,
@@ -53,7 +55,9 @@ pub async fn refuse_undecodable(
     if let Err(e) = check(req.uri().path(), req.query_string()) {
         return Ok(req.error_response(e).map_into_right_body());
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 #[cfg(test)]

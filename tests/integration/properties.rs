@@ -20,8 +20,11 @@ use crate::common::TestApp;
 use crate::hostile::{Client, assert_client_safe, enc};
 
 /// Runs a property over `cases` inputs against one fixture-loaded app per backend.
-fn on_each_backend<S>(cases: u32, strategy: S, property: impl Fn(&SystemRunner, &Client, &TestApp, S::Value))
-where
+fn on_each_backend<S>(
+    cases: u32,
+    strategy: S,
+    property: impl Fn(&SystemRunner, &Client, &TestApp, S::Value),
+) where
     S: Strategy,
     S::Value: Debug,
 {
@@ -87,19 +90,66 @@ const PATHS: &[&str] = &[
 /// and arbitrary names.
 fn key() -> impl Strategy<Value = String> {
     let known = prop::sample::select(vec![
-        "limit", "cursor", "lang", "format", "release", "expand", "plan", "member", "status",
-        "due_from", "due_to", "kind", "role", "ogp_value", "institution", "commitment", "since",
-        "dataset", "count", "bom", "delimiter", "header", "download", "neutralise_formulas",
-        "sort", "fields", "q", "bbox",
+        "limit",
+        "cursor",
+        "lang",
+        "format",
+        "release",
+        "expand",
+        "plan",
+        "member",
+        "status",
+        "due_from",
+        "due_to",
+        "kind",
+        "role",
+        "ogp_value",
+        "institution",
+        "commitment",
+        "since",
+        "dataset",
+        "count",
+        "bom",
+        "delimiter",
+        "header",
+        "download",
+        "neutralise_formulas",
+        "sort",
+        "fields",
+        "q",
+        "bbox",
     ])
     .prop_map(str::to_owned);
     let field = prop::sample::select(vec![
-        "katottg", "name_uk", "category", "floors", "total_area_m2", "year_built", "address",
-        "is_village", "opened_on", "computers", "length_m", "inspected_on", "amount_uah", "id",
+        "katottg",
+        "name_uk",
+        "category",
+        "floors",
+        "total_area_m2",
+        "year_built",
+        "address",
+        "is_village",
+        "opened_on",
+        "computers",
+        "length_m",
+        "inspected_on",
+        "amount_uah",
+        "id",
     ]);
     let op = prop::sample::select(vec![
-        "", "__eq", "__ne", "__gt", "__gte", "__lt", "__lte", "__in", "__contains",
-        "__startswith", "__isnull", "__", "__like",
+        "",
+        "__eq",
+        "__ne",
+        "__gt",
+        "__gte",
+        "__lt",
+        "__lte",
+        "__in",
+        "__contains",
+        "__startswith",
+        "__isnull",
+        "__",
+        "__like",
     ]);
     prop_oneof![
         3 => known,
@@ -113,11 +163,39 @@ fn value() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         "-?[0-9]{0,24}(\\.[0-9]{0,6})?([eE][-+]?[0-9]{1,4})?".prop_map(String::into_bytes),
         prop::sample::select(vec![
-            "true", "false", "exact", "csv", "json", "geojson", "ndjson", "uk", "en", "xx",
-            "NaN", "Infinity", "-0", "1e308", "names", "labels", "semicolon", "tab",
-            "2024-01-01", "2024-02-30", "2024-05-01T10:00:00Z", "plan", "registries/housing-stock",
-            "-name_uk,katottg", "floors,-year_built", "26.9,49.4,27.1,49.5", "%", "_", "' OR 1=1--",
-            "milestones", "complete", "cso", "lead",
+            "true",
+            "false",
+            "exact",
+            "csv",
+            "json",
+            "geojson",
+            "ndjson",
+            "uk",
+            "en",
+            "xx",
+            "NaN",
+            "Infinity",
+            "-0",
+            "1e308",
+            "names",
+            "labels",
+            "semicolon",
+            "tab",
+            "2024-01-01",
+            "2024-02-30",
+            "2024-05-01T10:00:00Z",
+            "plan",
+            "registries/housing-stock",
+            "-name_uk,katottg",
+            "floors,-year_built",
+            "26.9,49.4,27.1,49.5",
+            "%",
+            "_",
+            "' OR 1=1--",
+            "milestones",
+            "complete",
+            "cso",
+            "lead",
         ])
         .prop_map(|s| s.as_bytes().to_vec()),
         any::<String>().prop_map(String::into_bytes),
@@ -205,7 +283,11 @@ fn forged_cursors_never_yield_5xx() {
         sorts,
         prop::collection::vec(json_leaf(), 0..4),
         any::<i64>(),
-        prop_oneof![Just(None), (-3i64..5).prop_map(Some), any::<i64>().prop_map(Some)],
+        prop_oneof![
+            Just(None),
+            (-3i64..5).prop_map(Some),
+            any::<i64>().prop_map(Some)
+        ],
         any::<String>(),
         prop::collection::vec(any::<u8>(), 0..64),
     );
@@ -241,9 +323,8 @@ fn forged_cursors_never_yield_5xx() {
                 pagination::encode(&key_after, &pagination::fingerprint("sources", &[]));
             let registries_cursor =
                 pagination::encode(&key_after, &pagination::fingerprint("registries", &[]));
-            let feed_cursor = URL_SAFE_NO_PAD.encode(
-                serde_json::to_vec(&json!({"v": 1, "change": seq})).unwrap(),
-            );
+            let feed_cursor = URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(&json!({"v": 1, "change": seq})).unwrap());
             let base = format!("/api/v1/registries/{slug}/items");
             all_client_safe(
                 system,
@@ -310,8 +391,10 @@ fn import_holds(
 fn cell() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         "UA[0-9]{17}".prop_map(String::into_bytes),
-        prop::sample::select(vec!["O", "P", "H", "C", "", " ", "=1+1", "\"", "\"\"", ",", ";", "\r\n"])
-            .prop_map(|s| s.as_bytes().to_vec()),
+        prop::sample::select(vec![
+            "O", "P", "H", "C", "", " ", "=1+1", "\"", "\"\"", ",", ";", "\r\n"
+        ])
+        .prop_map(|s| s.as_bytes().to_vec()),
         any::<String>().prop_map(String::into_bytes),
         prop::collection::vec(any::<u8>(), 0..12),
     ]
@@ -324,36 +407,40 @@ fn mutated_csv_imports_are_accepted_or_refused() {
     let rows = prop::collection::vec(prop::collection::vec(cell(), 5..9), 0..6);
     let mutations = prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3);
     let strategy = (rows, any::<bool>(), mutations, any::<bool>());
-    on_each_backend(128, strategy, |_, _, app, (rows, quote, mutations, header_ok)| {
-        let mut file = if header_ok {
-            format!("{UNITS_HEADER}\n").into_bytes()
-        } else {
-            b"katottg;name_uk;extra\n".to_vec()
-        };
-        for row in &rows {
-            let cells: Vec<Vec<u8>> = row
-                .iter()
-                .map(|c| {
-                    if quote {
-                        [b"\"".as_slice(), &c.replace_quotes(), b"\""].concat()
-                    } else {
-                        c.clone()
-                    }
-                })
-                .collect();
-            file.extend(cells.join(&b","[..]));
-            file.push(b'\n');
-        }
-        for (at, byte) in mutations {
-            if !file.is_empty() {
-                let i = at.index(file.len());
-                file[i] = byte;
+    on_each_backend(
+        128,
+        strategy,
+        |_, _, app, (rows, quote, mutations, header_ok)| {
+            let mut file = if header_ok {
+                format!("{UNITS_HEADER}\n").into_bytes()
+            } else {
+                b"katottg;name_uk;extra\n".to_vec()
+            };
+            for row in &rows {
+                let cells: Vec<Vec<u8>> = row
+                    .iter()
+                    .map(|c| {
+                        if quote {
+                            [b"\"".as_slice(), &c.replace_quotes(), b"\""].concat()
+                        } else {
+                            c.clone()
+                        }
+                    })
+                    .collect();
+                file.extend(cells.join(&b","[..]));
+                file.push(b'\n');
             }
-        }
-        if let Err(e) = import_holds(app, "territorial-units", import::FileFormat::Csv, &file) {
-            panic!("{e}");
-        }
-    });
+            for (at, byte) in mutations {
+                if !file.is_empty() {
+                    let i = at.index(file.len());
+                    file[i] = byte;
+                }
+            }
+            if let Err(e) = import_holds(app, "territorial-units", import::FileFormat::Csv, &file) {
+                panic!("{e}");
+            }
+        },
+    );
 }
 
 trait ReplaceQuotes {
@@ -384,7 +471,13 @@ fn mutated_geojson_imports_are_accepted_or_refused() {
         0..4,
     );
     let geometry = (
-        prop::sample::select(vec!["LineString", "Point", "Polygon", "MultiLineString", "Nope"]),
+        prop::sample::select(vec![
+            "LineString",
+            "Point",
+            "Polygon",
+            "MultiLineString",
+            "Nope",
+        ]),
         coordinates,
     )
         .prop_map(|(kind, coords)| json!({"type": kind, "coordinates": coords}));
