@@ -447,8 +447,9 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
     let body = match problem {
         Some(p) => serde_json::to_vec(&p),
         None => {
-            let bytes = actix_web::body::to_bytes_limited(res.into_body(), 64 * 1024);
-            // Problem bodies we produce are tiny; fall back to a fresh one if reading fails.
+            // Problem bodies are small, but they quote the parameter at fault, and a request
+            // target can be up to 64 KiB: read up to 1 MiB; fall back to a fresh one otherwise.
+            let bytes = actix_web::body::to_bytes_limited(res.into_body(), 1024 * 1024);
             let parsed = futures_util::FutureExt::now_or_never(bytes)
                 .and_then(|r| r.ok())
                 .and_then(|r| r.ok())
@@ -457,7 +458,12 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
                 type_uri: "about:blank".into(),
                 title: status.canonical_reason().unwrap_or("Error").into(),
                 status: status.as_u16(),
-                detail: None,
+                detail: Some(
+                    status
+                        .canonical_reason()
+                        .unwrap_or("request failed")
+                        .to_owned(),
+                ),
                 instance: None,
                 parameter: None,
                 restart: None,

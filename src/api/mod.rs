@@ -6,6 +6,7 @@ pub mod auth;
 pub mod caching;
 pub mod csv;
 pub mod dto;
+pub mod guard;
 pub mod items;
 pub mod limits;
 pub mod negotiate;
@@ -527,6 +528,7 @@ pub fn build_app(
         }),
     )
     .default_service(web::to(error::not_found))
+    .wrap(actix_web::middleware::from_fn(guard::refuse_undecodable))
     .wrap(ErrorHandlers::new().default_handler(error::problem_json_errors))
     .wrap_fn(|mut req, srv| {
         // HEAD is GET without a body: route it as GET; the HTTP layer, which parsed the request

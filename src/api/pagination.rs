@@ -70,7 +70,13 @@ fn decode_cursor<P: serde::de::DeserializeOwned>(
     let bytes = URL_SAFE_NO_PAD
         .decode(cursor.as_bytes())
         .map_err(|_| bad())?;
-    let data: Cursor<P> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    // A cursor is client input: a NUL in its position would reach the database, which
+    // PostgreSQL refuses in text. The API never issues one.
+    let json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if holds_nul(&json) {
+        return Err(bad());
+    }
+    let data: Cursor<P> = serde_json::from_value(json).map_err(|_| bad())?;
     if data.v != 1 {
         return Err(bad());
     }
@@ -81,6 +87,17 @@ fn decode_cursor<P: serde::de::DeserializeOwned>(
         ));
     }
     Ok(data.position)
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(members) => members
+            .iter()
+            .any(|(k, v)| k.contains('\0') || holds_nul(v)),
+        _ => false,
+    }
 }
 
 /// A stable fingerprint of a collection (`scope`, e.g. its path) and its filter parameters
@@ -224,6 +241,92 @@ mod tests {
             decode(&c, "ce58725dfd22f124").is_err(),
             "an item cursor is not a key cursor"
         );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// JSON leaves a cursor's sort values can hold (and some they cannot).
+        fn leaf() -> impl Strategy<Value = serde_json::Value> {
+            prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<bool>().prop_map(serde_json::Value::from),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                any::<String>().prop_map(serde_json::Value::from),
+            ]
+        }
+
+        fn item_cursor() -> impl Strategy<Value = ItemCursor> {
+            (
+                prop::collection::vec(leaf(), 0..6),
+                any::<i64>(),
+                any::<Option<i64>>(),
+            )
+                .prop_map(|(after, seq, release)| ItemCursor {
+                    after,
+                    seq,
+                    release,
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            #[test]
+            fn arbitrary_text_never_panics(raw in any::<String>(), f in "[0-9a-f]{16}") {
+                let _ = decode(&raw, &f);
+                let _ = decode_item_cursor(&raw, &f);
+            }
+
+            #[test]
+            fn arbitrary_bytes_behind_base64_never_panic(bytes in any::<Vec<u8>>()) {
+                let raw = URL_SAFE_NO_PAD.encode(&bytes);
+                prop_assert!(decode(&raw, "f").is_err());
+                let _ = decode_item_cursor(&raw, "f");
+            }
+
+            #[test]
+            fn item_cursors_round_trip_and_bind(cursor in item_cursor(), f in "[0-9a-f]{16}") {
+                let encoded = encode_item_cursor(cursor.clone(), &f);
+                let holds_nul = cursor.after.iter().any(|v| v.as_str().is_some_and(|s| s.contains('\0')));
+                match decode_item_cursor(&encoded, &f) {
+                    // Floats round-trip through JSON text; NaN and infinities become null.
+                    Ok(back) => {
+                        prop_assert!(!holds_nul);
+                        prop_assert_eq!(back.seq, cursor.seq);
+                        prop_assert_eq!(back.release, cursor.release);
+                        prop_assert_eq!(back.after.len(), cursor.after.len());
+                    }
+                    Err(_) => prop_assert!(holds_nul),
+                }
+                prop_assert!(decode_item_cursor(&encoded, "0000000000000000").is_err() || f == "0000000000000000");
+            }
+
+            #[test]
+            fn key_cursors_round_trip(after in any::<String>(), f in "[0-9a-f]{16}") {
+                let encoded = encode(&after, &f);
+                match decode(&encoded, &f) {
+                    Ok(back) => prop_assert_eq!(back, after),
+                    Err(_) => prop_assert!(after.contains('\0')),
+                }
+            }
+
+            #[test]
+            fn limits_are_whole_numbers_in_range(raw in "[-+]?[0-9]{0,22}|.{0,12}") {
+                let expected = raw.parse::<u64>().ok().filter(|n| (1..=1000).contains(n));
+                match limit(Some(&raw)) {
+                    Ok(n) => prop_assert_eq!(Some(u64::from(n)), expected),
+                    Err(AppError::InvalidParameter { parameter, detail }) => {
+                        prop_assert!(expected.is_none());
+                        prop_assert_eq!(parameter.as_deref(), Some("limit"));
+                        prop_assert!(!detail.is_empty());
+                    }
+                    Err(other) => prop_assert!(false, "{other:?}"),
+                }
+            }
+        }
     }
 
     #[test]

@@ -122,3 +122,39 @@ pub fn no_expand_in_csv(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// `expand` takes exactly the allowed names; anything else is refused by name.
+        #[test]
+        fn expand_accepts_only_allowed_names(raw in "(milestones|institutions|sources|[^,]{0,6})(,(milestones|institutions|[^,]{0,4})){0,4}") {
+            let allowed = ["milestones", "institutions", "sources"];
+            let names: Vec<&str> = raw.split(',').map(str::trim).collect();
+            match expand(Some(&raw), &allowed) {
+                Ok(chosen) => {
+                    prop_assert!(names.iter().all(|n| allowed.contains(n)));
+                    prop_assert!(chosen.iter().all(|n| allowed.contains(n)));
+                }
+                Err(AppError::InvalidParameter { parameter, detail }) => {
+                    prop_assert!(names.iter().any(|n| !allowed.contains(n)));
+                    prop_assert_eq!(parameter.as_deref(), Some("expand"));
+                    prop_assert!(!detail.is_empty());
+                }
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+
+        #[test]
+        fn ids_and_parsed_values_never_panic(raw in any::<String>()) {
+            let id_result = id("plan", Some(&raw));
+            prop_assert_eq!(id_result.is_err(), raw.is_empty());
+            let _ = parse::<crate::models::lang::Lang>("lang", Some(&raw));
+        }
+    }
+}

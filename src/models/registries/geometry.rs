@@ -139,11 +139,29 @@ pub fn from_lon_lat(
     store(kind, GeoGeometry::Point(point)).map(Some)
 }
 
+/// Deepest parenthesis nesting a WKT cell may have.
+const MAX_WKT_DEPTH: usize = 16;
+
 /// A geometry from WKT; empty means no geometry.
 pub fn from_wkt(kind: GeometryKind, text: &str) -> Result<Option<StoredGeometry>, String> {
     let text = text.trim();
     if text.is_empty() {
         return Ok(None);
+    }
+    // The WKT parser recurses once per nesting level: bound it before parsing, so a hostile cell
+    // cannot exhaust the stack. Real geometries nest at most 3 levels (+1 per collection).
+    let mut depth = 0usize;
+    for b in text.bytes() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if depth > MAX_WKT_DEPTH {
+            return Err(format!(
+                "invalid WKT: nests deeper than {MAX_WKT_DEPTH} levels"
+            ));
+        }
     }
     let parsed = wkt::Wkt::<f64>::from_str(text).map_err(|e| format!("invalid WKT: {e}"))?;
     let geometry =
@@ -156,9 +174,30 @@ pub fn from_geojson(
     kind: GeometryKind,
     geometry: geojson::Geometry,
 ) -> Result<StoredGeometry, String> {
+    if !positions_complete(&geometry.value) {
+        return Err("a position has fewer than two numbers (longitude, latitude)".into());
+    }
     let converted = GeoGeometry::<f64>::try_from(geometry)
         .map_err(|e| format!("unsupported GeoJSON geometry: {e}"))?;
     store(kind, converted)
+}
+
+/// Whether every position has a longitude and a latitude: the GeoJSON to geo-types conversion
+/// indexes them unchecked (it panics on `[27]`).
+fn positions_complete(value: &geojson::GeometryValue) -> bool {
+    use geojson::GeometryValue as G;
+    let ok = |p: &geojson::Position| p.as_slice().len() >= 2;
+    match value {
+        G::Point { coordinates } => ok(coordinates),
+        G::MultiPoint { coordinates } | G::LineString { coordinates } => coordinates.iter().all(ok),
+        G::MultiLineString { coordinates } | G::Polygon { coordinates } => {
+            coordinates.iter().flatten().all(ok)
+        }
+        G::MultiPolygon { coordinates } => coordinates.iter().flatten().flatten().all(ok),
+        G::GeometryCollection { geometries } => {
+            geometries.iter().all(|g| positions_complete(&g.value))
+        }
+    }
 }
 
 /// WKT of a stored GeoJSON geometry (for CSV), or `None` if it cannot be read back.
@@ -190,6 +229,20 @@ mod tests {
         assert!((line.lon - 27.01).abs() < 1e-9);
         assert!(from_wkt(GeometryKind::Point, "LINESTRING (27 49.4, 27.02 49.42)").is_err());
         assert!(from_wkt(GeometryKind::Polygon, "POLYGON ((").is_err());
+        let deep = format!(
+            "{}POINT(27 49){}",
+            "GEOMETRYCOLLECTION(".repeat(100_000),
+            ")".repeat(100_000)
+        );
+        assert!(
+            from_wkt(GeometryKind::Point, &deep)
+                .unwrap_err()
+                .contains("nests deeper")
+        );
+        let short: geojson::Geometry =
+            serde_json::from_str(r#"{"type":"LineString","coordinates":[[27,49.4],[27]]}"#)
+                .unwrap();
+        assert!(from_geojson(GeometryKind::Line, short).is_err());
         let wkt = geojson_to_wkt(&line.geojson).unwrap();
         assert!(wkt.starts_with("LINESTRING"), "{wkt}");
     }

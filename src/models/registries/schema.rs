@@ -101,6 +101,10 @@ pub fn parse_value(kind: FieldType, raw: &str) -> Result<Value, String> {
         return Ok(Value::Null);
     }
     match kind {
+        // PostgreSQL cannot store NUL in text (SQLite can): refuse it so both backends agree.
+        FieldType::Text if raw.contains('\0') => {
+            Err("contains a NUL character (U+0000), which cannot be stored".into())
+        }
         FieldType::Text => Ok(Value::Text(raw.to_owned())),
         FieldType::Integer => text
             .parse::<i64>()
@@ -240,6 +244,7 @@ mod tests {
             Value::Datetime("2024-05-01T10:00:00Z".into())
         );
         assert_eq!(parse_value(FieldType::Text, "  ").unwrap(), Value::Null);
+        assert!(parse_value(FieldType::Text, "a\0b").is_err());
     }
 
     #[test]
