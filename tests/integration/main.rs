@@ -14,4 +14,5 @@ mod openapi;
 mod pagination;
 mod registries;
 mod releases;
+mod resilience;
 mod resources;
