@@ -154,6 +154,14 @@ pub struct ServeArgs {
     /// Seconds a request waits for a database connection before answering 503.
     #[arg(long, env = "DB_TIMEOUT_SECS", default_value_t = 3)]
     pub db_timeout_secs: u64,
+    /// PostgreSQL statement timeout of every read, in milliseconds (0: none); a cancelled query is
+    /// answered 503. Write transactions (imports) are exempt.
+    #[arg(long, env = "STATEMENT_TIMEOUT_MS", default_value_t = 10_000)]
+    pub statement_timeout_ms: u64,
+    /// How long a SQLite statement waits for another connection's lock, in milliseconds, before
+    /// the request is answered 503.
+    #[arg(long, env = "SQLITE_BUSY_TIMEOUT_MS", default_value_t = 5_000)]
+    pub sqlite_busy_timeout_ms: u32,
     /// Also migrate a PostgreSQL database on start (SQLite is always migrated and, when empty,
     /// loaded with the fixtures).
     #[arg(
@@ -430,7 +438,9 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let options = PoolOptions {
         max_size: args.pool_size.max(1),
         connection_timeout: Duration::from_secs(args.db_timeout_secs.max(1)),
-        ..PoolOptions::default()
+        sqlite_busy_timeout_ms: args.sqlite_busy_timeout_ms,
+        statement_timeout: (args.statement_timeout_ms > 0)
+            .then(|| Duration::from_millis(args.statement_timeout_ms)),
     };
     let pool = if url.backend() == Backend::Sqlite || args.migrate {
         let (pool, applied) = db::connect_and_migrate(&url, &options)?;

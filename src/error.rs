@@ -99,6 +99,10 @@ pub enum AppError {
     /// The database cannot be reached (pool timeout, refused connection).
     #[error("{0}")]
     Unavailable(String),
+    /// The database gave up on a query at its time limit: PostgreSQL's statement timeout or
+    /// SQLite's busy timeout. 503 like an outage (transient, retry later), with its own type.
+    #[error("{0}")]
+    DbTimeout(String),
     /// The service runs but cannot serve yet (e.g. migrations pending); the detail says why.
     #[error("{0}")]
     NotReady(String),
@@ -140,6 +144,10 @@ impl AppError {
             AppError::Unavailable(_) => (
                 "tag:opengov-api,2026:problem/database-unavailable",
                 "Database unavailable",
+            ),
+            AppError::DbTimeout(_) => (
+                "tag:opengov-api,2026:problem/database-timeout",
+                "Database time limit reached",
             ),
             AppError::NotReady(_) => ("tag:opengov-api,2026:problem/not-ready", "Not ready"),
             AppError::Unauthorized(_) => ("about:blank", "Unauthorized"),
@@ -184,6 +192,12 @@ impl AppError {
             }
             AppError::Unavailable(_) => Some(
                 "The database cannot be reached right now; retry later (see Retry-After).".into(),
+            ),
+            AppError::DbTimeout(_) => Some(
+                "The database query was cancelled at its time limit (the statement timeout on \
+                 PostgreSQL, the busy timeout on SQLite); retry later (see Retry-After), or narrow \
+                 the request with filters or a smaller limit."
+                    .into(),
             ),
             other => Some(other.to_string()),
         };
@@ -230,7 +244,9 @@ impl ResponseError for AppError {
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unavailable(_) | AppError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::NotReady(_) | AppError::DbTimeout(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
@@ -242,11 +258,15 @@ impl ResponseError for AppError {
         match self {
             AppError::Internal(cause) => log::error!("internal error: {cause}"),
             AppError::Unavailable(cause) => log::warn!("database unavailable: {cause}"),
+            AppError::DbTimeout(cause) => log::warn!("database time limit: {cause}"),
             _ => {}
         }
         // The instance is filled in by `problem_json_errors`, which sees the request.
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, AppError::Unavailable(_) | AppError::NotReady(_)) {
+        if matches!(
+            self,
+            AppError::Unavailable(_) | AppError::NotReady(_) | AppError::DbTimeout(_)
+        ) {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
         if let AppError::Unauthorized(detail) = self {
@@ -272,15 +292,11 @@ impl ResponseError for AppError {
 
 impl From<diesel::result::Error> for AppError {
     fn from(e: diesel::result::Error) -> Self {
-        use diesel::result::{DatabaseErrorKind, Error};
-        match e {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, info) => {
-                AppError::Unavailable(info.message().to_owned())
-            }
-            Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, info) => {
-                AppError::Unavailable(info.message().to_owned())
-            }
-            other => AppError::Internal(other.to_string()),
+        use crate::db::Trouble;
+        match crate::db::trouble(&e) {
+            Some(Trouble::Unreachable) => AppError::Unavailable(e.to_string()),
+            Some(Trouble::StatementTimeout | Trouble::Busy) => AppError::DbTimeout(e.to_string()),
+            None => AppError::Internal(e.to_string()),
         }
     }
 }

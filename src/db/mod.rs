@@ -8,7 +8,9 @@ pub mod items;
 pub mod schema;
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -34,8 +36,59 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
-pub type DbPool = Pool<ConnectionManager>;
 pub type PooledConn = PooledConnection<ConnectionManager>;
+
+/// The r2d2 pool plus what its connection manager last learnt about the database: while the
+/// database refuses connections, a checkout fails within [`OUTAGE_WAIT`] instead of waiting the
+/// whole pool timeout, so an outage is a quick 503. r2d2 keeps retrying in the background and the
+/// first successful connection ends the outage: the service recovers by itself.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: Pool<ConnectionManager>,
+    down: Arc<AtomicBool>,
+}
+
+/// How long a checkout waits while the database is known to be unreachable (one reconnection
+/// attempt fits: a refused connection fails in microseconds).
+pub const OUTAGE_WAIT: Duration = Duration::from_millis(250);
+
+/// A checkout that started before an outage was noticed looks again this often.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(100);
+
+impl DbPool {
+    /// A pooled connection, waiting at most the pool's connection timeout, or [`OUTAGE_WAIT`] while
+    /// the database is unreachable.
+    pub fn get(&self) -> Result<PooledConn, r2d2::PoolError> {
+        if let Some(conn) = self.pool.try_get() {
+            return Ok(conn);
+        }
+        if self.is_down() {
+            return self.pool.get_timeout(OUTAGE_WAIT);
+        }
+        let deadline = Instant::now() + self.pool.connection_timeout();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.pool.get_timeout(left.min(CHECKOUT_SLICE)) {
+                Ok(conn) => return Ok(conn),
+                Err(e) if left <= CHECKOUT_SLICE || self.is_down() => return Err(e),
+                Err(_) => {}
+            }
+        }
+    }
+
+    /// True after a connection attempt failed and until one succeeds.
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+}
+
+/// The r2d2 pool itself, for anything `DbPool` does not wrap.
+impl std::ops::Deref for DbPool {
+    type Target = Pool<ConnectionManager>;
+    fn deref(&self) -> &Self::Target {
+        &self.pool
+    }
+}
 
 /// Which backend a database URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -117,6 +170,9 @@ impl DatabaseUrl {
 pub struct ConnectionManager {
     url: DatabaseUrl,
     sqlite_busy_timeout_ms: u32,
+    /// PostgreSQL `statement_timeout` of every connection (0: none).
+    statement_timeout_ms: u64,
+    down: Arc<AtomicBool>,
 }
 
 impl ManageConnection for ConnectionManager {
@@ -124,10 +180,39 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        let result = self.open();
+        self.down.store(result.is_err(), Ordering::Relaxed);
+        result
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    /// A connection whose server went away (libpq's transaction status turns unknown) or that
+    /// was left inside a transaction is discarded instead of going back to the pool.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+impl ConnectionManager {
+    fn open(&self) -> Result<DbConn, r2d2::Error> {
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConn::Pg)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn =
+                    PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
+                if self.statement_timeout_ms > 0 {
+                    // Bounds every read; write transactions lift it (`write_transaction`).
+                    conn.batch_execute(&format!(
+                        "SET statement_timeout = {}",
+                        self.statement_timeout_ms
+                    ))
+                    .map_err(r2d2::Error::QueryError)?;
+                }
+                Ok(DbConn::Pg(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(&path.to_string_lossy())
                     .map_err(r2d2::Error::ConnectionError)?;
@@ -145,15 +230,6 @@ impl ManageConnection for ConnectionManager {
             }
         }
     }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        std::thread::panicking()
-    }
 }
 
 /// Pool settings; the defaults suit one machine with a few cores.
@@ -162,7 +238,10 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a connection before the API answers 503.
     pub connection_timeout: Duration,
+    /// How long a SQLite statement waits for another connection's lock before failing as busy.
     pub sqlite_busy_timeout_ms: u32,
+    /// PostgreSQL `statement_timeout` for reads (None: no limit, as for the CLI commands).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for PoolOptions {
@@ -171,6 +250,7 @@ impl Default for PoolOptions {
             max_size: 8,
             connection_timeout: Duration::from_secs(3),
             sqlite_busy_timeout_ms: 5_000,
+            statement_timeout: None,
         }
     }
 }
@@ -178,9 +258,14 @@ impl Default for PoolOptions {
 /// Builds the pool without connecting, so the server starts (and `/readyz` reports 503) even when
 /// the database is down; connections are opened on demand.
 pub fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> DbPool {
+    let down = Arc::new(AtomicBool::new(false));
     let manager = ConnectionManager {
         url: url.clone(),
         sqlite_busy_timeout_ms: options.sqlite_busy_timeout_ms,
+        statement_timeout_ms: options
+            .statement_timeout
+            .map_or(0, |t| t.as_millis().max(1) as u64),
+        down: down.clone(),
     };
     // SQLite has a single writer: a small pool avoids lock contention without losing read
     // parallelism on small machines.
@@ -188,12 +273,49 @@ pub fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> DbPool {
         Backend::Sqlite => options.max_size.min(4),
         Backend::Postgres => options.max_size,
     };
-    Pool::builder()
+    let pool = Pool::builder()
         .max_size(max_size)
         .min_idle(Some(0))
         .connection_timeout(options.connection_timeout)
+        // No round trip per checkout: a dead connection fails its first query (503) and
+        // `has_broken` drops it.
         .test_on_check_out(false)
-        .build_unchecked(manager)
+        .build_unchecked(manager);
+    DbPool { pool, down }
+}
+
+/// Database trouble that is not a bug: the API answers 503 with `Retry-After` for each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trouble {
+    /// The connection was lost or could not be used.
+    Unreachable,
+    /// PostgreSQL cancelled the statement at `statement_timeout`.
+    StatementTimeout,
+    /// SQLite waited `busy_timeout` for another connection's lock.
+    Busy,
+}
+
+/// Classifies a query error. The message texts are the servers' own (diesel exposes no SQLSTATE):
+/// PostgreSQL's `query_canceled` for a statement timeout, SQLite's `SQLITE_BUSY` / `SQLITE_LOCKED`.
+pub fn trouble(e: &diesel::result::Error) -> Option<Trouble> {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match e {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => Some(Trouble::Unreachable),
+        Error::DatabaseError(_, info) => {
+            let message = info.message();
+            if message.contains("canceling statement due to statement timeout") {
+                Some(Trouble::StatementTimeout)
+            } else if message == "database is locked" || message == "database table is locked" {
+                Some(Trouble::Busy)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
 }
 
 /// A private, migrated, empty in-memory SQLite database — where an old release of the plan is
@@ -328,7 +450,12 @@ impl DbConn {
                     }
                 }
             }
-            Self::Pg(_) => self.transaction(f),
+            // Imports and other writes run as long as their data needs: the read statement
+            // timeout is lifted for this transaction only.
+            Self::Pg(_) => self.transaction(|conn| {
+                conn.batch_execute("SET LOCAL statement_timeout = 0")?;
+                f(conn)
+            }),
         }
     }
 }
@@ -371,7 +498,12 @@ pub fn connect_and_migrate(
     options: &PoolOptions,
 ) -> Result<(DbPool, usize), DbSetupError> {
     url.prepare_storage()?;
-    let pool = build_pool(url, options);
+    // Migrations are long writes: they run without the read statement timeout.
+    let unlimited = PoolOptions {
+        statement_timeout: None,
+        ..options.clone()
+    };
+    let pool = build_pool(url, &unlimited);
     let mut conn = pool.get()?;
     let applied = conn.migrate()?;
     let old =
@@ -385,5 +517,8 @@ pub fn connect_and_migrate(
         )));
     }
     drop(conn);
+    if options.statement_timeout.is_some() {
+        return Ok((build_pool(url, options), applied));
+    }
     Ok((pool, applied))
 }

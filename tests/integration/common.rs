@@ -53,6 +53,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub state: AppState,
+    /// The URL the app's pool connects to (for a second pool on the same test database).
+    pub url: String,
     _db: TestDb,
 }
 
@@ -122,6 +124,7 @@ impl TestApp {
         }
         TestApp {
             state: AppState::new(pool, parsed.backend()),
+            url,
             _db: db,
         }
     }

@@ -17,6 +17,7 @@ mod properties;
 mod protection;
 mod registries;
 mod releases;
+mod resilience;
 mod resources;
 mod shutdown;
 mod writes;

@@ -45,6 +45,8 @@ pub async fn healthz() -> HttpResponse {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let current = run(&state, |conn| {
+        // A lost connection is an outage (503 Unavailable), not a stale schema.
+        diesel::r2d2::R2D2Connection::ping(conn)?;
         Ok(conn.migrations_current().unwrap_or(false))
     })
     .await?;
