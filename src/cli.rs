@@ -314,7 +314,7 @@ pub fn import_items(args: &ImportArgs) -> Result<(), CliError> {
 /// transaction was rolled back with the process, so the previous release stands).
 fn sweep_interrupted_uploads(pool: &db::DbPool) {
     let swept = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
-        crate::models::uploads::mark_interrupted(&mut conn).map_err(|e| e.to_string())
+        crate::models::uploads::mark_interrupted(&mut conn, true).map_err(|e| e.to_string())
     });
     match swept {
         Ok(0) => {}

@@ -362,8 +362,9 @@ impl DbConn {
         }
     }
 
-    /// True when no live session runs upload `id` (its process died).
-    pub fn upload_abandoned(&mut self, id: i64) -> QueryResult<bool> {
+    /// True when no live session runs upload `id` (its process died). SQLite has one server
+    /// process: at its start every running upload was abandoned, later none can be known to be.
+    pub fn upload_abandoned(&mut self, id: i64, at_start: bool) -> QueryResult<bool> {
         match self {
             Self::Pg(conn) => {
                 #[derive(QueryableByName)]
@@ -383,7 +384,7 @@ impl DbConn {
                 }
                 Ok(got.taken)
             }
-            Self::Sqlite(_) => Ok(true),
+            Self::Sqlite(_) => Ok(at_start),
         }
     }
 

@@ -159,15 +159,17 @@ pub fn release_lock(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     conn.free_upload_lock(id)
 }
 
-/// Marks uploads whose process died as `interrupted`; returns how many. Run at start.
-pub fn mark_interrupted(conn: &mut DbConn) -> QueryResult<usize> {
+/// Marks uploads whose process died as `interrupted`; returns how many. Run at start, and
+/// before uploads are listed (PostgreSQL can tell a dead uploader from a live one at any time;
+/// SQLite only at start).
+pub fn mark_interrupted(conn: &mut DbConn, at_start: bool) -> QueryResult<usize> {
     let running: Vec<i64> = imports::table
         .filter(imports::status.eq(RUNNING))
         .select(imports::id)
         .load(conn)?;
     let mut marked = 0;
     for id in running {
-        if conn.upload_abandoned(id)? {
+        if conn.upload_abandoned(id, at_start)? {
             diesel::update(imports::table.find(id).filter(imports::status.eq(RUNNING)))
                 .set((
                     imports::status.eq(INTERRUPTED),

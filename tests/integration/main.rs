@@ -6,6 +6,7 @@ mod backends;
 mod catalog;
 mod cli;
 mod cors;
+mod crash;
 mod errors;
 mod feeds;
 mod formats;

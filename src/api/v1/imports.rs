@@ -309,6 +309,10 @@ fn run_upload(
         publish: Publish::Always,
         max_rows: Some(max_rows),
     };
+    log::info!(
+        "upload {id}: importing {} bytes into {slug} for {label}",
+        spooled.bytes
+    );
     let file = std::fs::File::open(spooled.file.path())
         .map_err(|e| AppError::Internal(format!("reopen spooled upload: {e}")))?;
     let result = import::import_with(conn, &registry, format, file, &options, |conn, summary| {
@@ -495,6 +499,7 @@ pub async fn list_uploads(
                 "no registry with slug {slug:?}"
             )));
         }
+        uploads::mark_interrupted(conn, false)?;
         Ok(uploads::list(conn, &slug, before, limit)?)
     })
     .await?;
@@ -526,7 +531,11 @@ pub async fn get_upload(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     may_see_uploads(&auth, &slug)?;
-    let found = run_app(&state, move |conn| Ok(uploads::find(conn, id)?)).await?;
+    let found = run_app(&state, move |conn| {
+        uploads::mark_interrupted(conn, false)?;
+        Ok(uploads::find(conn, id)?)
+    })
+    .await?;
     match found {
         Some(upload) if upload.registry == slug => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "private, no-store"))
