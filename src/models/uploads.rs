@@ -95,7 +95,14 @@ pub fn begin(conn: &mut DbConn, upload: &NewUpload<'_>) -> QueryResult<Begun> {
     if let Some(key) = upload.idempotency_key
         && let Some(earlier) = find_by_key(conn, upload.actor, key)?
     {
-        return Ok(Begun::Repeated(Box::new(earlier)));
+        if earlier.status != INTERRUPTED {
+            return Ok(Begun::Repeated(Box::new(earlier)));
+        }
+        // Interrupted uploads published nothing: the key may be tried again (the old record
+        // stays, without the key).
+        diesel::update(imports::table.find(earlier.id))
+            .set(imports::idempotency_key.eq(None::<String>))
+            .execute(conn)?;
     }
     let inserted = conn.write_transaction(|conn| -> QueryResult<i64> {
         let id = diesel::insert_into(imports::table)

@@ -226,7 +226,7 @@ fn crash_during_an_upload(url: &str) {
         let mut stream = TcpStream::connect(&addr).unwrap();
         let head = format!(
             "POST /api/v1/registries/{SLUG}/imports HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\n\
-             Content-Type: text/csv\r\nContent-Length: {}\r\n\r\n",
+             Content-Type: text/csv\r\nIdempotency-Key: crash-key\r\nContent-Length: {}\r\n\r\n",
             csv.len()
         );
         let _ = stream.write_all(head.as_bytes());
@@ -274,6 +274,23 @@ fn crash_during_an_upload(url: &str) {
     );
     assert!(upload["release_id"].is_null());
     assert!(upload["finished_at"].is_string());
+
+    // The interrupted upload published nothing, so its idempotency key may be sent again.
+    let auth = format!("Bearer {token}");
+    let (status, body) = http(
+        &server.addr,
+        "POST",
+        &format!("/api/v1/registries/{SLUG}/imports"),
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "text/csv"),
+            ("Idempotency-Key", "crash-key"),
+        ],
+        b"id,note\na,again\n",
+    );
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let outcome: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(outcome["release"]["number"], 2);
 
     // The token was never logged, by either process, at debug level.
     let second_log = server.log.lock().unwrap().clone();
