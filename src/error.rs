@@ -69,9 +69,13 @@ pub enum AppError {
         detail: String,
         restart: serde_json::Value,
     },
-    /// No valid bearer token (missing, malformed, unknown or revoked).
-    #[error("{0}")]
-    Unauthorized(String),
+    /// No valid bearer token: missing (`error: None`), malformed (`invalid_request`), unknown or
+    /// revoked (`invalid_token`) — the RFC 6750 error code for `WWW-Authenticate`.
+    #[error("{detail}")]
+    Unauthorized {
+        detail: String,
+        error: Option<&'static str>,
+    },
     /// The token is valid but lacks the scope the operation needs.
     #[error("{0}")]
     Forbidden(String),
@@ -150,7 +154,7 @@ impl AppError {
                 "Database time limit reached",
             ),
             AppError::NotReady(_) => ("tag:opengov-api,2026:problem/not-ready", "Not ready"),
-            AppError::Unauthorized(_) => ("about:blank", "Unauthorized"),
+            AppError::Unauthorized { .. } => ("about:blank", "Unauthorized"),
             AppError::MalformedBody(_) => (
                 "tag:opengov-api,2026:problem/malformed-body",
                 "Malformed request body",
@@ -235,7 +239,7 @@ impl ResponseError for AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             AppError::Gone { .. } => StatusCode::GONE,
-            AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::MalformedBody(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::InvalidBody { .. } | AppError::ImportRefused { .. } => {
@@ -269,13 +273,9 @@ impl ResponseError for AppError {
         ) {
             response.insert_header((header::RETRY_AFTER, "5"));
         }
-        if let AppError::Unauthorized(detail) = self {
-            // RFC 6750 §3: say which scheme, and why the presented token failed.
-            let error = if detail.starts_with("no ") {
-                ""
-            } else {
-                ", error=\"invalid_token\""
-            };
+        if let AppError::Unauthorized { error, .. } = self {
+            // RFC 6750 §3: say which scheme, and why the presented credentials failed.
+            let error = error.map_or_else(String::new, |code| format!(", error=\"{code}\""));
             response.insert_header((
                 header::WWW_AUTHENTICATE,
                 format!("Bearer realm=\"opengov-api\"{error}"),

@@ -31,23 +31,27 @@ impl Authenticated {
 
 /// The token of an `Authorization: Bearer <token>` header.
 fn bearer(req: &HttpRequest) -> Result<String, AppError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        AppError::Unauthorized(
-            "no Authorization header; send `Authorization: Bearer <token>`".into(),
-        )
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| AppError::Unauthorized {
+            detail: "no Authorization header; send `Authorization: Bearer <token>`".into(),
+            error: None,
+        })?;
+    let value = value.to_str().map_err(|_| AppError::Unauthorized {
+        detail: "the Authorization header is not ASCII".into(),
+        error: Some("invalid_request"),
     })?;
-    let value = value
-        .to_str()
-        .map_err(|_| AppError::Unauthorized("the Authorization header is not ASCII".into()))?;
     match value.split_once(' ') {
         Some((scheme, token))
             if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
         {
             Ok(token.trim().to_owned())
         }
-        _ => Err(AppError::Unauthorized(
-            "the Authorization header is not `Bearer <token>`".into(),
-        )),
+        _ => Err(AppError::Unauthorized {
+            detail: "the Authorization header is not `Bearer <token>`".into(),
+            error: Some("invalid_request"),
+        }),
     }
 }
 
@@ -62,9 +66,12 @@ impl FromRequest for Authenticated {
             let token = token?;
             let state = state.ok_or_else(|| AppError::Internal("no application state".into()))?;
             let actor = run(&state, move |conn| tokens::authenticate(conn, &token)).await?;
-            actor.map(Authenticated).ok_or_else(|| {
-                AppError::Unauthorized("the bearer token is unknown or revoked".into())
-            })
+            actor
+                .map(Authenticated)
+                .ok_or_else(|| AppError::Unauthorized {
+                    detail: "the bearer token is unknown or revoked".into(),
+                    error: Some("invalid_token"),
+                })
         })
     }
 }

@@ -44,6 +44,7 @@ pub struct AppState {
     pub pool: DbPool,
     pub backend: Backend,
     pub plan_snapshots: PlanSnapshots,
+    pub item_counts: ItemCounts,
     pub uploads: UploadLimits,
     /// Off (`None`) unless the server or a test turns it on.
     pub rate_limits: Option<Arc<rate_limit::RateLimits>>,
@@ -56,6 +57,7 @@ impl AppState {
             pool,
             backend,
             plan_snapshots: PlanSnapshots::default(),
+            item_counts: ItemCounts::default(),
             rate_limits: None,
             limits: limits::Limits::default(),
             uploads: UploadLimits::default(),
@@ -65,6 +67,47 @@ impl AppState {
     pub fn with_uploads(mut self, uploads: UploadLimits) -> Self {
         self.uploads = uploads;
         self
+    }
+}
+
+/// Filtered item counts per release. A release never changes, so a count computed once is the
+/// answer for good: repeated filtered pages (and `count=exact`) cost one index lookup instead of
+/// a scan. Bounded; the oldest entries go first.
+#[derive(Clone, Default)]
+pub struct ItemCounts {
+    cache: Arc<Mutex<CountCache>>,
+}
+
+/// Counts by key, and the keys in insertion order (for eviction).
+type CountCache = (std::collections::HashMap<String, i64>, VecDeque<String>);
+
+const ITEM_COUNTS_KEPT: usize = 4096;
+
+impl ItemCounts {
+    /// The count for `key` (which must name the release), computing it on a miss.
+    pub fn get_or(
+        &self,
+        key: String,
+        compute: impl FnOnce() -> diesel::QueryResult<i64>,
+    ) -> diesel::QueryResult<i64> {
+        if let Some(n) = self.lock().0.get(&key) {
+            return Ok(*n);
+        }
+        let n = compute()?;
+        let mut cache = self.lock();
+        if cache.0.insert(key.clone(), n).is_none() {
+            cache.1.push_back(key);
+            if cache.1.len() > ITEM_COUNTS_KEPT
+                && let Some(oldest) = cache.1.pop_front()
+            {
+                cache.0.remove(&oldest);
+            }
+        }
+        Ok(n)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CountCache> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -307,6 +307,11 @@ pub async fn rate_limit(
         (RATELIMIT_POLICY, limits.policies(token.is_some())),
         (RATELIMIT, state),
     ] {
+        // No policy applied (e.g. only the per-token limit is on and no token was sent): no
+        // fields, rather than empty ones.
+        if value.is_empty() {
+            continue;
+        }
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(name, value);
         }

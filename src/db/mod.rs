@@ -441,7 +441,12 @@ impl DbConn {
                 self.batch_execute("BEGIN IMMEDIATE")?;
                 match f(self) {
                     Ok(value) => {
-                        self.batch_execute("COMMIT")?;
+                        if let Err(e) = self.batch_execute("COMMIT") {
+                            // A failed COMMIT (disk full, busy) can leave the transaction open;
+                            // this connection goes back to the pool, so end it here.
+                            let _ = self.batch_execute("ROLLBACK");
+                            return Err(e.into());
+                        }
                         Ok(value)
                     }
                     Err(e) => {

@@ -55,6 +55,9 @@ pub struct Record<'a> {
 }
 
 pub fn record(conn: &mut DbConn, entry: Record<'_>) -> QueryResult<()> {
+    // Entries become visible in id order (readers page with `after=<id>`), as change events do:
+    // one writer at a time until commit. Callers are inside a write transaction.
+    conn.lock_publishing()?;
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(now()),

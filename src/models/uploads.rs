@@ -80,8 +80,14 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Upload>> {
         .optional()
 }
 
-fn find_by_key(conn: &mut DbConn, actor: &str, key: &str) -> QueryResult<Option<Upload>> {
+fn find_by_key(
+    conn: &mut DbConn,
+    registry: &str,
+    actor: &str,
+    key: &str,
+) -> QueryResult<Option<Upload>> {
     imports::table
+        .filter(imports::registry.eq(registry))
         .filter(imports::actor.eq(actor))
         .filter(imports::idempotency_key.eq(key))
         .select(Upload::as_select())
@@ -93,10 +99,21 @@ fn find_by_key(conn: &mut DbConn, actor: &str, key: &str) -> QueryResult<Option<
 /// idempotency key was used before.
 pub fn begin(conn: &mut DbConn, upload: &NewUpload<'_>) -> QueryResult<Begun> {
     if let Some(key) = upload.idempotency_key
-        && let Some(earlier) = find_by_key(conn, upload.actor, key)?
+        && let Some(earlier) = find_by_key(conn, upload.registry, upload.actor, key)?
     {
-        if earlier.status != INTERRUPTED {
+        // A `running` upload whose process died (PostgreSQL can tell at any time) is
+        // interrupted: its key is free again, like that of any interrupted upload.
+        let dead = earlier.status == RUNNING && conn.upload_abandoned(earlier.id, false)?;
+        if earlier.status != INTERRUPTED && !dead {
             return Ok(Begun::Repeated(Box::new(earlier)));
+        }
+        if dead {
+            diesel::update(imports::table.find(earlier.id))
+                .set((
+                    imports::status.eq(INTERRUPTED),
+                    imports::finished_at.eq(Some(now())),
+                ))
+                .execute(conn)?;
         }
         // Interrupted uploads published nothing: the key may be tried again (the old record
         // stays, without the key).
@@ -131,7 +148,7 @@ pub fn begin(conn: &mut DbConn, upload: &NewUpload<'_>) -> QueryResult<Begun> {
             _,
         )) => match upload
             .idempotency_key
-            .map(|key| find_by_key(conn, upload.actor, key))
+            .map(|key| find_by_key(conn, upload.registry, upload.actor, key))
             .transpose()?
             .flatten()
         {

@@ -431,6 +431,10 @@ both_backends!(
             "{p}"
         );
         assert!(p["detail"].as_str().unwrap().contains("nothing changed"));
+        // The fixture file has CRLF line ends (as Excel writes them); LF ends name the same lines.
+        assert!(bad.contains("\r\n"));
+        let lf = upload(&app, &publisher, &[], &bad.replace("\r\n", "\n")).await;
+        assert_eq!(lf.problem(422)["errors"], p["errors"]);
         assert_eq!(registry_releases(&app).await.len(), 2);
         assert_eq!(
             app.get(&format!("{UNITS}/items.ndjson")).await.body,
@@ -451,7 +455,8 @@ both_backends!(
             .iter()
             .map(|u| u["status"].as_str().unwrap())
             .collect();
-        assert_eq!(statuses, ["rejected", "published"]);
+        // Newest first: the LF copy and the CRLF file refused, the first file published.
+        assert_eq!(statuses, ["rejected", "rejected", "published"]);
         assert_eq!(list["items"][0]["problem"]["status"], 422);
         let audit = app
             .get_with(
@@ -488,10 +493,23 @@ both_backends!(
 both_backends!(
     a_retried_upload_with_the_same_idempotency_key_publishes_once,
     |app| {
-        let publisher = token(&app, &[Scope::PublishRegistry("territorial-units".into())]);
+        let publisher = token(&app, &[Scope::PublishAnyRegistry]);
         let key = [("Idempotency-Key", "units-2026-11-27")];
         let first = upload(&app, &publisher, &key, &edited_units()).await;
         assert_eq!(first.status.as_u16(), 201, "{}", first.text());
+        // A key belongs to one registry: the same key and file sent to another registry is
+        // imported there (and refused by its schema), not answered with the first upload.
+        let elsewhere = send(
+            &app,
+            Method::POST,
+            "/api/v1/registries/housing-stock/imports",
+            Some(&publisher),
+            &[("Content-Type", "text/csv"), key[0]],
+            edited_units(),
+        )
+        .await;
+        elsewhere.problem(422);
+        assert_eq!(elsewhere.header("idempotent-replayed"), None);
         let again = upload(&app, &publisher, &key, &edited_units()).await;
         assert_eq!(again.status.as_u16(), 200, "{}", again.text());
         assert_eq!(again.header("idempotent-replayed"), Some("true"));

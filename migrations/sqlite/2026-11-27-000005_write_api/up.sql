@@ -38,6 +38,6 @@ CREATE TABLE imports (
     idempotency_key TEXT,
     release_id BIGINT REFERENCES releases (id),
     problem_json TEXT,
-    UNIQUE (actor, idempotency_key)
+    UNIQUE (actor, registry, idempotency_key)
 );
 CREATE INDEX imports_by_registry ON imports (registry, id);

@@ -278,6 +278,9 @@ fn run_upload(
         .ok_or_else(|| AppError::NotFound(format!("no registry with slug {slug:?}")))?;
     let dataset = releases::registry_dataset(slug);
     let label = actor.label();
+    // Opened before the upload is recorded, so no early return leaves it `running`.
+    let file = std::fs::File::open(spooled.file.path())
+        .map_err(|e| AppError::Internal(format!("reopen spooled upload: {e}")))?;
     let begun = uploads::begin(
         conn,
         &NewUpload {
@@ -313,8 +316,6 @@ fn run_upload(
         "upload {id}: importing {} bytes into {slug} for {label}",
         spooled.bytes
     );
-    let file = std::fs::File::open(spooled.file.path())
-        .map_err(|e| AppError::Internal(format!("reopen spooled upload: {e}")))?;
     let result = import::import_with(conn, &registry, format, file, &options, |conn, summary| {
         let release = summary.release.as_ref();
         if let (Some(expected), Some(release)) = (expected, release)
@@ -361,7 +362,18 @@ fn run_upload(
                     }
                 }
                 ImportError::Precondition(detail) => AppError::PreconditionFailed(detail),
-                ImportError::Database(e) => e.into(),
+                ImportError::Database(e) => {
+                    // Not the file's fault (busy, timeout, connection lost): the upload is
+                    // interrupted, so a retry with the same key runs it again.
+                    let error = AppError::from(e);
+                    if let Err(e) = uploads::finish(conn, id, uploads::INTERRUPTED, None, None) {
+                        log::error!("upload {id}: recording the interruption failed: {e}");
+                    }
+                    if let Err(e) = uploads::release_lock(conn, id) {
+                        log::warn!("upload {id}: freeing its running mark failed: {e}");
+                    }
+                    return Err(error);
+                }
             };
             let problem = serde_json::to_value(error.to_problem(None)).unwrap_or_default();
             let failed = conn.write_transaction(|conn| -> diesel::QueryResult<()> {
@@ -436,7 +448,29 @@ pub async fn upload_file(
     let file_name = file_name_of(&req)?;
     let (format, media_type) = format_of(&req, file_name.as_deref())?;
     let key = idempotency_key(&req)?;
-    let expected = crate::api::release::if_match(&req, &releases::registry_dataset(&slug))?;
+    let dataset = releases::registry_dataset(&slug);
+    let expected = crate::api::release::if_match(&req, &dataset)?;
+    // Cheap refusals before the body is read: an unknown registry, a stale If-Match (checked
+    // again under the publishing lock, where it counts).
+    let known = slug.clone();
+    let latest = run_app(&state, move |conn| {
+        if registries::find_row(conn, &known)?.is_none() {
+            return Err(AppError::NotFound(format!(
+                "no registry with slug {known:?}"
+            )));
+        }
+        Ok(releases::latest(conn, &dataset)?.map(|r| r.number))
+    })
+    .await?;
+    if let Some(expected) = expected
+        && latest != Some(expected)
+    {
+        return Err(AppError::PreconditionFailed(format!(
+            "If-Match names registries/{slug}@{expected}, but the latest release is {}; read the \
+             registry again and retry",
+            latest.unwrap_or(0)
+        )));
+    }
     let spooled = spool(payload, &state).await?;
     let sha256 = spooled.sha256.clone();
     let request = UploadRequest {

@@ -514,7 +514,11 @@ struct ItemRequest {
 
 /// Loads the registry, parses the query against its schema and, for a page, reads it — all on one
 /// pooled connection in one blocking step. The connection is handed back for a streamed export.
-fn prepare(conn: &mut crate::db::DbConn, request: &ItemRequest) -> Result<Prepared, AppError> {
+fn prepare(
+    conn: &mut crate::db::DbConn,
+    request: &ItemRequest,
+    counts: &crate::api::ItemCounts,
+) -> Result<Prepared, AppError> {
     let mut registry = registries::find_schema(conn, &request.slug)?
         .ok_or_else(|| AppError::NotFound(format!("no registry {:?}", request.slug)))?;
     // Texts cost queries: field labels only for CSV `header=labels`, the sample notice only for
@@ -584,19 +588,28 @@ fn prepare(conn: &mut crate::db::DbConn, request: &ItemRequest) -> Result<Prepar
                     ..select.clone()
                 },
             )?;
+            // A count of a release is cached under that release: it can never change.
+            let mut count = |cap: Option<i64>| -> diesel::QueryResult<i64> {
+                let run = |conn: &mut crate::db::DbConn| {
+                    items::count(conn, table, select.version, &select.conditions, cap)
+                };
+                match &release {
+                    Some(r) => counts.get_or(
+                        format!(
+                            "{}@{}\n{cap:?}\n{:?}",
+                            r.dataset, r.number, select.conditions
+                        ),
+                        || run(conn),
+                    ),
+                    None => run(conn),
+                }
+            };
             let (total, exact) = if select.conditions.is_empty() {
                 (release.as_ref().map_or(0, |r| r.row_count), true)
             } else if request.exact_count {
-                let n = items::count(conn, table, select.version, &select.conditions, None)?;
-                (n, true)
+                (count(None)?, true)
             } else {
-                let n = items::count(
-                    conn,
-                    table,
-                    select.version,
-                    &select.conditions,
-                    Some(COUNT_CAP + 1),
-                )?;
+                let n = count(Some(COUNT_CAP + 1))?;
                 (n.min(COUNT_CAP), n <= COUNT_CAP)
             };
             Some((rows, total, exact))
@@ -652,9 +665,10 @@ async fn items(
         pairs: params.query_pairs,
     };
     let pool = state.pool.clone();
+    let counts = state.item_counts.clone();
     let (prepared, request, conn) = web::block(move || -> Result<_, AppError> {
         let mut conn = pool.get()?;
-        let prepared = prepare(&mut conn, &request)?;
+        let prepared = prepare(&mut conn, &request, &counts)?;
         Ok((prepared, request, conn))
     })
     .await??;
