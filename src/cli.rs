@@ -312,6 +312,19 @@ pub fn import_items(args: &ImportArgs) -> Result<(), CliError> {
 
 /// Uploads left `running` by a process that died are recorded as interrupted (their import
 /// transaction was rolled back with the process, so the previous release stands).
+/// Item tables made by an older version get the indexes this one creates.
+fn ensure_item_indexes(pool: &db::DbPool) {
+    let ensured = pool
+        .get()
+        .map_err(|e| e.to_string())
+        .and_then(|mut conn| registries::ensure_indexes(&mut conn).map_err(|e| e.to_string()));
+    match ensured {
+        Ok(0) => {}
+        Ok(n) => log::info!("{n} index(es) added to registry item tables"),
+        Err(e) => log::warn!("could not check registry item indexes: {e}"),
+    }
+}
+
 fn sweep_interrupted_uploads(pool: &db::DbPool) {
     let swept = pool.get().map_err(|e| e.to_string()).and_then(|mut conn| {
         crate::models::uploads::mark_interrupted(&mut conn, true).map_err(|e| e.to_string())
@@ -463,6 +476,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         db::build_pool(&url, &options)
     };
     sweep_interrupted_uploads(&pool);
+    ensure_item_indexes(&pool);
     let mut state = AppState::new(pool, url.backend()).with_uploads(api::UploadLimits {
         max_bytes: args.max_upload_bytes,
         max_rows: args.max_upload_rows,

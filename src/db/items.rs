@@ -128,12 +128,62 @@ pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
             cols.join(", ")
         ))?;
     }
+    ensure_leading_field_indexes(conn, spec)?;
     conn.batch_execute(&format!(
         "CREATE INDEX {} ON {} (min_lon, min_lat)",
         quote(&format!("{}_bbox", spec.table)),
         quote(&spec.table)
     ))?;
     Ok(())
+}
+
+/// For each composite index `(a, b, …, seq)`, also `(a, seq)`: a page filtered by `a = x` and a
+/// range or another field then walks `seq` order and stops at the page's end. With only the
+/// composite, `a = x AND b > y` has to collect and sort every match (SQLite: a temporary B-tree
+/// over 40,000 rows for one 100-row page of the bench registry, ~100 ms instead of ~1 ms).
+/// Idempotent, so it also adds them to tables made before it existed (run at start); returns
+/// how many it created.
+pub fn ensure_leading_field_indexes(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<usize> {
+    let mut created = 0;
+    let single: Vec<&String> = spec
+        .indexes
+        .iter()
+        .filter(|f| f.len() == 1)
+        .map(|f| &f[0])
+        .collect();
+    for (n, fields) in spec.indexes.iter().enumerate() {
+        let Some(first) = fields.first() else {
+            continue;
+        };
+        let name = format!("{}_ix{n}_lead", spec.table);
+        if fields.len() < 2 || single.contains(&first) || index_exists(conn, &name)? {
+            continue;
+        }
+        conn.batch_execute(&format!(
+            "CREATE INDEX {} ON {} ({}, seq)",
+            quote(&name),
+            quote(&spec.table),
+            field_column(first)
+        ))?;
+        created += 1;
+    }
+    Ok(created)
+}
+
+/// Whether an index of this name exists (PostgreSQL: in the current schema).
+fn index_exists(conn: &mut DbConn, name: &str) -> QueryResult<bool> {
+    let literal = name.replace('\'', "''");
+    let sql = match conn.backend() {
+        Backend::Sqlite => format!(
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND name = '{literal}'"
+        ),
+        Backend::Postgres => format!(
+            "SELECT count(*) AS n FROM pg_indexes WHERE schemaname = current_schema() \
+             AND indexname = '{literal}'"
+        ),
+    };
+    let row: CountRow = diesel::sql_query(sql).get_result(conn)?;
+    Ok(row.n > 0)
 }
 
 /// Item tables created before releases existed (no `valid_from` / `valid_to`): their rows cannot

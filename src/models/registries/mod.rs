@@ -260,6 +260,23 @@ pub fn hex(bytes: &[u8]) -> String {
 }
 
 /// Every registry slug, in order.
+/// Adds the indexes newer versions create to every registry's item table (run at start), and
+/// refreshes the planner's statistics of a table that got one.
+pub fn ensure_indexes(conn: &mut DbConn) -> QueryResult<usize> {
+    let mut created = 0;
+    for slug in list_all_slugs(conn)? {
+        let Some(registry) = find_schema(conn, &slug)? else {
+            continue;
+        };
+        let added = crate::db::items::ensure_leading_field_indexes(conn, &registry.table_spec())?;
+        if added > 0 {
+            crate::db::items::analyze(conn, &registry.row.table_name)?;
+        }
+        created += added;
+    }
+    Ok(created)
+}
+
 pub fn list_all_slugs(conn: &mut DbConn) -> QueryResult<Vec<String>> {
     registries::table
         .select(registries::slug)
