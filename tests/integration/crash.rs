@@ -4,7 +4,7 @@
 //! server says (its log or an answer), never a fixed time.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -12,39 +12,12 @@ use std::time::{Duration, Instant};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 
-const BIN: &str = env!("CARGO_BIN_EXE_opengov-api");
+use crate::binary::{BIN, dechunk, free_port, generated_registry};
+
 const SLUG: &str = "crash-import";
 
 /// Rows of the upload: enough that its import takes seconds, so the kill lands inside it.
 const UPLOAD_ROWS: usize = 150_000;
-
-const REGISTRY: &str = r#"
-slug = "crash-import"
-sample = true
-sample_note = { en = "Generated rows of the crash-safety test." }
-title = { en = "Crash test registry" }
-description = { en = "Generated rows of the crash-safety test." }
-keywords = { en = ["test"] }
-license = "CC0-1.0"
-license_url = "https://creativecommons.org/publicdomain/zero/1.0/"
-language = ["en"]
-geometry = "none"
-id_field = "id"
-items_file = "items.csv"
-sources = ["katottg-scalawiki"]
-text_sources = { en = "katottg-scalawiki" }
-
-[[fields]]
-name = "id"
-type = "text"
-required = true
-label = { en = "Id" }
-
-[[fields]]
-name = "note"
-type = "text"
-label = { en = "Note" }
-"#;
 
 /// A running server; killed when dropped. Its log is collected on a thread.
 struct Server {
@@ -58,14 +31,6 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn cli(url: &str, args: &[&str]) -> String {
@@ -147,24 +112,9 @@ fn http(
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")
     {
-        body = dechunk(&body);
+        body = dechunk(&body).0;
     }
     (status, body)
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut body = Vec::new();
-    while let Some(end) = raw.windows(2).position(|w| w == b"\r\n") {
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&raw[..end]).unwrap().trim(), 16).unwrap();
-        raw = &raw[end + 2..];
-        if size == 0 {
-            break;
-        }
-        body.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
-    body
 }
 
 fn json(addr: &str, path: &str, token: &str) -> serde_json::Value {
@@ -188,7 +138,7 @@ fn crash_during_an_upload(url: &str) {
     cli(url, &["migrate"]);
     cli(url, &["load-fixtures"]);
     let definition = dir.path().join("registry.toml");
-    std::fs::write(&definition, REGISTRY).unwrap();
+    std::fs::write(&definition, generated_registry(SLUG, "crash-safety")).unwrap();
     cli(url, &["define-registry", definition.to_str().unwrap()]);
     let first = dir.path().join("first.csv");
     std::fs::write(&first, "id,note\na,first\nb,first\nc,first\n").unwrap();

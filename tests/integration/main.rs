@@ -3,6 +3,7 @@
 mod common;
 
 mod backends;
+mod binary;
 mod catalog;
 mod cli;
 mod cors;

@@ -3,46 +3,18 @@
 //! its socket), never for a fixed time.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_opengov-api");
+use crate::binary::{BIN, dechunk, free_port, generated_registry};
 
 /// Items of the exported registry, each with a note of `NOTE_BYTES`: about 13 MB of NDJSON, far
 /// more than the socket buffers and the export's channel hold, so the response cannot be
 /// finished until the client reads it.
 const ROWS: usize = 16_000;
 const NOTE_BYTES: usize = 800;
-
-const REGISTRY: &str = r#"
-slug = "shutdown-export"
-sample = true
-sample_note = { en = "Generated rows of the graceful-shutdown test." }
-title = { en = "Shutdown test export" }
-description = { en = "Generated rows of the graceful-shutdown test." }
-keywords = { en = ["test"] }
-license = "CC0-1.0"
-license_url = "https://creativecommons.org/publicdomain/zero/1.0/"
-language = ["en"]
-geometry = "none"
-id_field = "id"
-items_file = "items.csv"
-sources = ["katottg-scalawiki"]
-text_sources = { en = "katottg-scalawiki" }
-
-[[fields]]
-name = "id"
-type = "text"
-required = true
-label = { en = "Id" }
-
-[[fields]]
-name = "note"
-type = "text"
-label = { en = "Note" }
-"#;
 
 /// Kills the server when the test ends early.
 struct Server(Child);
@@ -52,14 +24,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Reads log lines until one contains `text`; panics if the log ends first.
@@ -80,28 +44,6 @@ fn run_cli(args: &[&str]) {
         "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// The body of a chunked response, and whether it ended with the last (zero-size) chunk.
-fn dechunk(mut raw: &[u8]) -> (Vec<u8>, bool) {
-    let mut body = Vec::new();
-    loop {
-        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return (body, false);
-        };
-        let size_text = std::str::from_utf8(&raw[..end]).unwrap();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16)
-            .expect("chunk size");
-        raw = &raw[end + 2..];
-        if size == 0 {
-            return (body, raw.starts_with(b"\r\n"));
-        }
-        if raw.len() < size + 2 {
-            return (body, false);
-        }
-        body.extend_from_slice(&raw[..size]);
-        raw = &raw[size + 2..];
-    }
 }
 
 #[test]
@@ -140,7 +82,11 @@ fn sigterm_finishes_the_response_in_flight_refuses_new_connections_and_exits_0()
 
     // A registry big enough that its export is still being sent when the signal comes.
     let definition = dir.path().join("registry.toml");
-    std::fs::write(&definition, REGISTRY).unwrap();
+    std::fs::write(
+        &definition,
+        generated_registry("shutdown-export", "graceful-shutdown"),
+    )
+    .unwrap();
     let mut csv = String::with_capacity(ROWS * (NOTE_BYTES + 16));
     csv.push_str("id,note\n");
     for n in 0..ROWS {
