@@ -100,6 +100,9 @@ pub enum AppError {
         detail: String,
         errors: serde_json::Value,
     },
+    /// Every database connection stayed busy for the pool timeout (overload, not an outage).
+    #[error("{0}")]
+    AtCapacity(String),
     /// The database cannot be reached (pool timeout, refused connection).
     #[error("{0}")]
     Unavailable(String),
@@ -154,6 +157,10 @@ impl AppError {
                 "Database time limit reached",
             ),
             AppError::NotReady(_) => ("tag:opengov-api,2026:problem/not-ready", "Not ready"),
+            AppError::AtCapacity(_) => (
+                "tag:opengov-api,2026:problem/at-capacity",
+                "Server at capacity",
+            ),
             AppError::Unauthorized { .. } => ("about:blank", "Unauthorized"),
             AppError::MalformedBody(_) => (
                 "tag:opengov-api,2026:problem/malformed-body",
@@ -248,9 +255,10 @@ impl ResponseError for AppError {
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::Unavailable(_) | AppError::NotReady(_) | AppError::DbTimeout(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            AppError::Unavailable(_)
+            | AppError::NotReady(_)
+            | AppError::DbTimeout(_)
+            | AppError::AtCapacity(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
@@ -272,6 +280,9 @@ impl ResponseError for AppError {
             AppError::Unavailable(_) | AppError::NotReady(_) | AppError::DbTimeout(_)
         ) {
             response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        if matches!(self, AppError::AtCapacity(_)) {
+            response.insert_header((header::RETRY_AFTER, "1"));
         }
         if let AppError::Unauthorized { error, .. } = self {
             // RFC 6750 §3: say which scheme, and why the presented credentials failed.

@@ -333,7 +333,10 @@ pub async fn conditional(
 /// or the database cannot say; the request then simply runs).
 async fn latest_release(req: &ServiceRequest, dataset: String) -> Option<(String, Option<String>)> {
     let state = req.app_data::<web::Data<AppState>>()?.clone();
+    // Only with a free turn at the pool: otherwise the request simply runs (and queues there).
+    let admitted = state.db_gate.try_enter()?;
     web::block(move || {
+        let _admitted = admitted;
         let mut conn = state.pool.get().ok()?;
         let latest = releases::latest(&mut conn, &dataset).ok()??;
         Some((

@@ -45,6 +45,7 @@ pub struct AppState {
     pub backend: Backend,
     pub plan_snapshots: PlanSnapshots,
     pub item_counts: ItemCounts,
+    pub db_gate: DbGate,
     pub uploads: UploadLimits,
     /// Off (`None`) unless the server or a test turns it on.
     pub rate_limits: Option<Arc<rate_limit::RateLimits>>,
@@ -53,7 +54,9 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: DbPool, backend: Backend) -> Self {
+        let db_gate = DbGate::new(pool.max_state_size(), pool.connection_timeout());
         AppState {
+            db_gate,
             pool,
             backend,
             plan_snapshots: PlanSnapshots::default(),
@@ -67,6 +70,45 @@ impl AppState {
     pub fn with_uploads(mut self, uploads: UploadLimits) -> Self {
         self.uploads = uploads;
         self
+    }
+}
+
+/// First come, first served admission to the database pool. r2d2 gives a freed connection to
+/// whichever waiting thread wakes first, so under overload an unlucky request can wait past the
+/// timeout while later ones pass it; requests queue here instead (a FIFO semaphore with one
+/// permit per pooled connection, awaited without holding a thread) and take a connection only
+/// once admitted. A permit travels with its connection, into streamed exports too.
+#[derive(Clone)]
+pub struct DbGate {
+    permits: Arc<tokio::sync::Semaphore>,
+    wait: std::time::Duration,
+}
+
+impl DbGate {
+    pub fn new(size: usize, wait: std::time::Duration) -> Self {
+        DbGate {
+            permits: Arc::new(tokio::sync::Semaphore::new(size.max(1))),
+            wait,
+        }
+    }
+
+    /// Waits (in arrival order) for a turn at the pool; 503 when none comes within the pool's
+    /// connection timeout.
+    pub async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        let turn = self.permits.clone().acquire_owned();
+        match actix_web::rt::time::timeout(self.wait, turn).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(AppError::Internal("the database gate is closed".into())),
+            Err(_) => Err(AppError::AtCapacity(format!(
+                "every database connection stayed busy for {} s; retry shortly",
+                self.wait.as_secs_f64()
+            ))),
+        }
+    }
+
+    /// A turn only if one is free now (for optional work, like the early 304 check).
+    pub fn try_enter(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.permits.clone().try_acquire_owned().ok()
     }
 }
 
@@ -185,7 +227,9 @@ where
     let pinned = release::parse_param(release)?;
     let pool = state.pool.clone();
     let snapshots = state.plan_snapshots.clone();
+    let admitted = state.db_gate.enter().await?;
     web::block(move || -> Result<(T, ReadAt), AppError> {
+        let _admitted = admitted;
         let mut conn = pool.get()?;
         match pinned {
             None => {
@@ -224,7 +268,9 @@ where
     F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
 {
     let pool = state.pool.clone();
+    let admitted = state.db_gate.enter().await?;
     web::block(move || -> Result<T, AppError> {
+        let _admitted = admitted;
         let mut conn = pool.get()?;
         Ok(f(&mut conn)?)
     })
@@ -238,7 +284,9 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
 {
     let pool = state.pool.clone();
+    let admitted = state.db_gate.enter().await?;
     web::block(move || -> Result<T, AppError> {
+        let _admitted = admitted;
         let mut conn = pool.get()?;
         f(&mut conn)
     })
@@ -596,4 +644,28 @@ pub fn build_app(
     .wrap(actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
     .wrap(cors())
     .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::ResponseError;
+
+    #[actix_web::test]
+    async fn the_database_gate_admits_in_turn_and_answers_503_when_full() {
+        let gate = DbGate::new(1, std::time::Duration::from_millis(50));
+        let first = gate.enter().await.expect("a free turn");
+        assert!(
+            gate.try_enter().is_none(),
+            "one permit per pooled connection"
+        );
+        let refused = gate
+            .enter()
+            .await
+            .expect_err("no turn while the only one is held");
+        assert!(matches!(refused, AppError::AtCapacity(_)), "{refused:?}");
+        assert_eq!(refused.status_code().as_u16(), 503);
+        drop(first);
+        assert!(gate.enter().await.is_ok(), "a released turn is given again");
+    }
 }

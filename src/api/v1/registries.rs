@@ -666,6 +666,7 @@ async fn items(
     };
     let pool = state.pool.clone();
     let counts = state.item_counts.clone();
+    let admitted = state.db_gate.enter().await?;
     let (prepared, request, conn) = web::block(move || -> Result<_, AppError> {
         let mut conn = pool.get()?;
         let prepared = prepare(&mut conn, &request, &counts)?;
@@ -728,13 +729,17 @@ async fn items(
         // A complete export, streamed from a blocking thread through a small bounded channel on
         // the connection already taken (so an outage was a 503 before any byte was sent).
         let (tx, rx) = tokio::sync::mpsc::channel(4);
-        actix_web::rt::task::spawn_blocking(move || stream_export(conn, renderer, select, tx));
+        actix_web::rt::task::spawn_blocking(move || {
+            let _admitted = admitted;
+            stream_export(conn, renderer, select, tx)
+        });
         let body = futures_util::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         });
         return Ok(builder.streaming(body));
     };
     drop(conn);
+    drop(admitted);
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if has_more {
