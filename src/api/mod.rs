@@ -54,7 +54,7 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(pool: DbPool, backend: Backend) -> Self {
-        let db_gate = DbGate::new(pool.max_state_size(), pool.connection_timeout());
+        let db_gate = DbGate::new(pool.max_size() as usize, pool.connection_timeout());
         AppState {
             db_gate,
             pool,

@@ -76,11 +76,6 @@ impl DbPool {
         }
     }
 
-    /// The most connections the pool holds.
-    pub fn max_state_size(&self) -> usize {
-        self.pool.max_size() as usize
-    }
-
     /// True after a connection attempt failed and until one succeeds.
     pub fn is_down(&self) -> bool {
         self.down.load(Ordering::Relaxed)

@@ -510,21 +510,7 @@ both_backends!(wildcards_quotes_and_backslashes_match_literally, |app| {
             "UA{i:017},C,\"{quoted}\",UA68000000000099709,,,\n"
         ));
     }
-    {
-        let mut conn = app.pool().get().unwrap();
-        let registry = registries::find_schema(&mut conn, "territorial-units")
-            .unwrap()
-            .unwrap();
-        import::import(
-            &mut conn,
-            &registry,
-            import::FileFormat::Csv,
-            csv.as_bytes(),
-            "test",
-            import::Publish::Always,
-        )
-        .unwrap();
-    }
+    import_units(&app, &csv);
     let c = Client::new(&app).await;
     let base = "/api/v1/registries/territorial-units/items";
     let names_of = |page: &Value| -> BTreeSet<String> {
@@ -783,21 +769,7 @@ both_backends!(
                 "UA{i:017},C,\"{quoted}\",UA68000000000099709,\"{quoted}\",,\n"
             ));
         }
-        {
-            let mut conn = app.pool().get().unwrap();
-            let registry = registries::find_schema(&mut conn, "territorial-units")
-                .unwrap()
-                .unwrap();
-            import::import(
-                &mut conn,
-                &registry,
-                import::FileFormat::Csv,
-                csv.as_bytes(),
-                "test",
-                import::Publish::Always,
-            )
-            .unwrap();
-        }
+        import_units(&app, &csv);
         let c = Client::new(&app).await;
         let base = "/api/v1/registries/territorial-units/items";
         // Stored (and served as JSON) exactly as given.
@@ -1031,3 +1003,21 @@ both_backends!(hostile_import_files_are_refused_by_line, |app| {
     }
     assert_unchanged(&before, &snapshot(&c).await);
 });
+
+/// Publishes `csv` as the next release of the territorial units (the library import, as the CLI
+/// runs it).
+fn import_units(app: &TestApp, csv: &str) {
+    let mut conn = app.pool().get().unwrap();
+    let registry = registries::find_schema(&mut conn, "territorial-units")
+        .unwrap()
+        .unwrap();
+    import::import(
+        &mut conn,
+        &registry,
+        import::FileFormat::Csv,
+        csv.as_bytes(),
+        "test",
+        import::Publish::Always,
+    )
+    .unwrap();
+}
