@@ -22,4 +22,5 @@ mod releases;
 mod resilience;
 mod resources;
 mod shutdown;
+mod web;
 mod writes;
