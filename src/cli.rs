@@ -145,6 +145,22 @@ pub struct ServeArgs {
     pub bind: String,
     #[command(flatten)]
     pub database: DatabaseArgs,
+    /// A PostgreSQL read replica of the primary (`postgres://…`): public reads go there, writes,
+    /// token checks, upload records and the audit log stay on the primary. Same pool settings.
+    /// A replica lags: a read right after a write may not show it yet (see `Data-Release`).
+    #[arg(long, env = "READ_DATABASE_URL")]
+    pub read_database_url: Option<String>,
+    /// Serve Prometheus metrics at /metrics (`--metrics false`: off, 404).
+    #[arg(
+        long,
+        env = "METRICS",
+        default_value_t = true,
+        num_args = 0..=1,
+        default_missing_value = "true",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub metrics: bool,
     /// Worker threads (default: one per CPU core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,
@@ -463,6 +479,12 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         statement_timeout: (args.statement_timeout_ms > 0)
             .then(|| Duration::from_millis(args.statement_timeout_ms)),
     };
+    // Refused before anything touches the primary.
+    let read_pool = args
+        .read_database_url
+        .as_deref()
+        .map(|read| db::build_read_pool(&url, read, &options))
+        .transpose()?;
     let pool = if url.backend() == Backend::Sqlite || args.migrate {
         let (pool, applied) = db::connect_and_migrate(&url, &options)?;
         if applied > 0 {
@@ -490,6 +512,13 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         max_rows: args.max_upload_rows,
         dir: args.upload_dir.clone(),
     });
+    if let Some(read_pool) = read_pool {
+        state = state.with_read_pool(read_pool);
+        log::info!("reads go to the read database (--read-database-url); writes to the primary");
+    }
+    if !args.metrics {
+        state.metrics = None;
+    }
     let rate_limits = RateLimitConfig {
         per_ip_per_minute: args.rate_limit_per_minute,
         per_token_per_minute: args.token_rate_limit_per_minute,
@@ -536,4 +565,33 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     server.run().await?;
     log::info!("server stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(["opengov-api", "serve"].iter().chain(args)).unwrap();
+        match cli.command {
+            Some(Command::Serve(args)) => args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn metrics_are_on_unless_turned_off_and_the_read_database_is_optional() {
+        assert!(serve_args(&["--metrics"]).metrics);
+        assert!(serve_args(&["--metrics", "true"]).metrics);
+        assert!(!serve_args(&["--metrics", "false"]).metrics);
+        assert!(!serve_args(&["--metrics=off"]).metrics);
+        assert!(Cli::try_parse_from(["opengov-api", "serve", "--metrics=maybe"]).is_err());
+        let read = "postgres://reader@replica/opengov";
+        assert_eq!(
+            serve_args(&["--read-database-url", read])
+                .read_database_url
+                .as_deref(),
+            Some(read)
+        );
+    }
 }

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
-use crate::api::{AppState, run};
+use crate::api::{AppState, run_primary};
 use crate::error::AppError;
 use crate::models::tokens::{self, Actor, Scope};
 
@@ -65,7 +65,9 @@ impl FromRequest for Authenticated {
         Box::pin(async move {
             let token = token?;
             let state = state.ok_or_else(|| AppError::Internal("no application state".into()))?;
-            let actor = run(&state, move |conn| tokens::authenticate(conn, &token)).await?;
+            // On the primary, so a revoked token stops working at once, whatever a replica lags.
+            let actor =
+                run_primary(&state, move |conn| Ok(tokens::authenticate(conn, &token)?)).await?;
             actor
                 .map(Authenticated)
                 .ok_or_else(|| AppError::Unauthorized {

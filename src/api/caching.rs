@@ -334,10 +334,12 @@ pub async fn conditional(
 async fn latest_release(req: &ServiceRequest, dataset: String) -> Option<(String, Option<String>)> {
     let state = req.app_data::<web::Data<AppState>>()?.clone();
     // Only with a free turn at the pool: otherwise the request simply runs (and queues there).
-    let admitted = state.db_gate.try_enter()?;
+    let (pool, gate) = state.reads();
+    let admitted = gate.try_enter()?;
+    let pool = pool.clone();
     web::block(move || {
         let _admitted = admitted;
-        let mut conn = state.pool.get().ok()?;
+        let mut conn = pool.get().ok()?;
         let latest = releases::latest(&mut conn, &dataset).ok()??;
         Some((
             release::header_value(&latest),

@@ -9,6 +9,7 @@ pub mod dto;
 pub mod guard;
 pub mod items;
 pub mod limits;
+pub mod metrics;
 pub mod negotiate;
 pub mod pagination;
 pub mod params;
@@ -31,6 +32,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::db::{Backend, DbConn, DbPool};
@@ -41,38 +43,75 @@ use crate::models::releases::{self, Release};
 /// Shared state of every worker.
 #[derive(Clone)]
 pub struct AppState {
+    /// The primary database: every write, token checks, the audit log, and every read unless a
+    /// read replica is configured.
     pub pool: DbPool,
     pub backend: Backend,
     pub plan_snapshots: PlanSnapshots,
     pub item_counts: ItemCounts,
+    /// Admission to `pool`.
     pub db_gate: DbGate,
+    /// Where public reads go (`--read-database-url`); `None`: the primary.
+    ///
+    /// A replica lags the primary: a GET right after a write may not show it yet. Clients that
+    /// need to read their own writes compare the `Data-Release` header (or the release in the
+    /// ETag) of the read with the release their write answered with, and read again if older.
+    pub replica: Option<Replica>,
     pub uploads: UploadLimits,
     /// Off (`None`) unless the server or a test turns it on.
     pub rate_limits: Option<Arc<rate_limit::RateLimits>>,
     pub limits: limits::Limits,
     /// Settings of the web pages under `/`.
     pub web: crate::web::WebOptions,
+    /// Prometheus metrics (`/metrics`); `None` turns them off.
+    pub metrics: Option<Arc<metrics::Metrics>>,
+}
+
+/// A read-only copy of the database (a PostgreSQL streaming replica) and its own gate.
+#[derive(Clone)]
+pub struct Replica {
+    pub pool: DbPool,
+    pub gate: DbGate,
 }
 
 impl AppState {
     pub fn new(pool: DbPool, backend: Backend) -> Self {
-        let db_gate = DbGate::new(pool.max_size() as usize, pool.connection_timeout());
+        let db_gate = DbGate::for_pool(&pool);
         AppState {
             db_gate,
             pool,
             backend,
             plan_snapshots: PlanSnapshots::default(),
             item_counts: ItemCounts::default(),
+            replica: None,
             rate_limits: None,
             limits: limits::Limits::default(),
             uploads: UploadLimits::default(),
             web: crate::web::WebOptions::default(),
+            metrics: Some(Arc::new(metrics::Metrics::new())),
         }
     }
 
     pub fn with_uploads(mut self, uploads: UploadLimits) -> Self {
         self.uploads = uploads;
         self
+    }
+
+    /// Sends reads to `pool` (see [`AppState::replica`]); writes stay on the primary.
+    pub fn with_read_pool(mut self, pool: DbPool) -> Self {
+        self.replica = Some(Replica {
+            gate: DbGate::for_pool(&pool),
+            pool,
+        });
+        self
+    }
+
+    /// The pool and gate that reads use.
+    pub fn reads(&self) -> (&DbPool, &DbGate) {
+        match &self.replica {
+            Some(r) => (&r.pool, &r.gate),
+            None => (&self.pool, &self.db_gate),
+        }
     }
 }
 
@@ -85,6 +124,26 @@ impl AppState {
 pub struct DbGate {
     permits: Arc<tokio::sync::Semaphore>,
     wait: std::time::Duration,
+    /// Requests queued for a turn now (for `/metrics`).
+    waiting: Arc<AtomicUsize>,
+    /// Requests answered 503 at capacity so far (for `/metrics`).
+    refused: Arc<AtomicU64>,
+}
+
+/// Counts a request as waiting for as long as it is, also when its future is dropped.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicUsize) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Waiting(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl DbGate {
@@ -92,26 +151,57 @@ impl DbGate {
         DbGate {
             permits: Arc::new(tokio::sync::Semaphore::new(size.max(1))),
             wait,
+            waiting: Arc::default(),
+            refused: Arc::default(),
         }
+    }
+
+    /// One permit per connection `pool` may open, waiting as long as a checkout would.
+    pub fn for_pool(pool: &DbPool) -> Self {
+        Self::new(pool.max_size() as usize, pool.connection_timeout())
     }
 
     /// Waits (in arrival order) for a turn at the pool; 503 when none comes within the pool's
     /// connection timeout.
     pub async fn enter(&self) -> Result<tokio::sync::OwnedSemaphorePermit, AppError> {
+        // A free permit is only free while nobody queues (the semaphore hands released permits
+        // to waiters first), so taking it here keeps the order.
+        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        let _waiting = Waiting::enter(&self.waiting);
         let turn = self.permits.clone().acquire_owned();
         match actix_web::rt::time::timeout(self.wait, turn).await {
             Ok(Ok(permit)) => Ok(permit),
             Ok(Err(_)) => Err(AppError::Internal("the database gate is closed".into())),
-            Err(_) => Err(AppError::AtCapacity(format!(
-                "every database connection stayed busy for {} s; retry shortly",
-                self.wait.as_secs_f64()
-            ))),
+            Err(_) => {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                Err(AppError::AtCapacity(format!(
+                    "every database connection stayed busy for {} s; retry shortly",
+                    self.wait.as_secs_f64()
+                )))
+            }
         }
     }
 
     /// A turn only if one is free now (for optional work, like the early 304 check).
     pub fn try_enter(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         self.permits.clone().try_acquire_owned().ok()
+    }
+
+    /// Turns free right now.
+    pub fn available(&self) -> usize {
+        self.permits.available_permits()
+    }
+
+    /// Requests queued for a turn right now.
+    pub fn waiting(&self) -> usize {
+        self.waiting.load(Ordering::Relaxed)
+    }
+
+    /// Requests refused with 503 at capacity since the start.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(Ordering::Relaxed)
     }
 }
 
@@ -228,9 +318,10 @@ where
     F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
 {
     let pinned = release::parse_param(release)?;
-    let pool = state.pool.clone();
+    let (pool, gate) = state.reads();
+    let pool = pool.clone();
     let snapshots = state.plan_snapshots.clone();
-    let admitted = state.db_gate.enter().await?;
+    let admitted = gate.enter().await?;
     web::block(move || -> Result<(T, ReadAt), AppError> {
         let _admitted = admitted;
         let mut conn = pool.get()?;
@@ -264,20 +355,14 @@ where
     .await?
 }
 
-/// Runs a blocking database function on actix's thread pool with a pooled connection.
+/// Runs a blocking read on actix's thread pool with a pooled connection of the read side
+/// ([`AppState::reads`]).
 pub async fn run<T, F>(state: &AppState, f: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce(&mut DbConn) -> diesel::QueryResult<T> + Send + 'static,
 {
-    let pool = state.pool.clone();
-    let admitted = state.db_gate.enter().await?;
-    web::block(move || -> Result<T, AppError> {
-        let _admitted = admitted;
-        let mut conn = pool.get()?;
-        Ok(f(&mut conn)?)
-    })
-    .await?
+    run_app(state, move |conn| Ok(f(conn)?)).await
 }
 
 /// Like [`run`], for functions that can fail with any API error (not found, bad parameter).
@@ -286,8 +371,27 @@ where
     T: Send + 'static,
     F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
 {
-    let pool = state.pool.clone();
-    let admitted = state.db_gate.enter().await?;
+    let (pool, gate) = state.reads();
+    on(pool, gate, f).await
+}
+
+/// Like [`run_app`], on the primary database: for writes, and for reads that must see the
+/// latest writes (token checks, upload records, the audit log).
+pub async fn run_primary<T, F>(state: &AppState, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    on(&state.pool, &state.db_gate, f).await
+}
+
+async fn on<T, F>(pool: &DbPool, gate: &DbGate, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+{
+    let pool = pool.clone();
+    let admitted = gate.enter().await?;
     web::block(move || -> Result<T, AppError> {
         let _admitted = admitted;
         let mut conn = pool.get()?;
@@ -599,6 +703,7 @@ pub fn build_app(
     // The docs are registered before the /api/v1 scope, which would otherwise claim
     // /api/v1/openapi.json; the document comes from the same `routes` as the app below.
     let body_limits = limits::configure_bodies(state.limits);
+    let metrics_on = state.metrics.is_some();
     let app = App::new()
         .app_data(web::Data::new(state))
         .configure(body_limits)
@@ -622,6 +727,12 @@ pub fn build_app(
                     .finish()
             }),
         )
+        // Outside the OpenAPI document, like /docs; absent (404) when metrics are off.
+        .configure(|cfg| {
+            if metrics_on {
+                cfg.route("/metrics", web::get().to(metrics::scrape));
+            }
+        })
         .default_service(web::to(crate::web::not_found))
         .wrap(actix_web::middleware::from_fn(guard::refuse_undecodable))
         .wrap(ErrorHandlers::new().default_handler(error::problem_json_errors))
@@ -649,6 +760,9 @@ pub fn build_app(
             actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")),
         )
         .wrap(cors())
+        // Outside everything that answers (429, 304, preflights, problem+json), so each request is
+        // counted once with the status the client got.
+        .wrap(actix_web::middleware::from_fn(metrics::record))
         .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
 }
 

@@ -4,7 +4,8 @@
 //!
 //! Every request counts against its client IP; a request with `Authorization: Bearer <token>`
 //! counts against the token too (keyed by the token's SHA-256, so no token is kept in memory),
-//! so inventing tokens never buys more than the IP's quota. `/healthz` and `/readyz` are exempt.
+//! so inventing tokens never buys more than the IP's quota. `/healthz`, `/readyz` and `/metrics`
+//! are exempt.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::num::NonZeroU32;
@@ -28,8 +29,9 @@ use crate::error::{self, AppError};
 pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
-/// Paths never limited: orchestrators probe them often and they cost nothing.
-const EXEMPT: [&str; 2] = ["/healthz", "/readyz"];
+/// Paths never limited: orchestrators probe them and Prometheus scrapes, often, from addresses
+/// that may also carry client traffic; each is cheap.
+const EXEMPT: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 /// Every window is a minute; GCRA refills one request every `60 s / quota`.
 const WINDOW_SECS: u64 = 60;

@@ -124,6 +124,8 @@ pub enum DbSetupError {
     Pool(#[from] r2d2::PoolError),
     #[error("migrations failed: {0}")]
     Migration(String),
+    #[error("--read-database-url: {0}")]
+    ReadReplica(String),
 }
 
 impl DatabaseUrl {
@@ -282,6 +284,30 @@ pub fn build_pool(url: &DatabaseUrl, options: &PoolOptions) -> DbPool {
         .test_on_check_out(false)
         .build_unchecked(manager);
     DbPool { pool, down }
+}
+
+/// The pool of a read replica (`--read-database-url`), with the primary's settings. Only a
+/// PostgreSQL primary has replicas: a SQLite file has none, and a replica of another backend
+/// cannot hold the same data.
+pub fn build_read_pool(
+    primary: &DatabaseUrl,
+    read_url: &str,
+    options: &PoolOptions,
+) -> Result<DbPool, DbSetupError> {
+    let read = DatabaseUrl::parse(read_url)?;
+    match (primary.backend(), read.backend()) {
+        (Backend::Postgres, Backend::Postgres) => Ok(build_pool(&read, options)),
+        (Backend::Sqlite, _) => Err(DbSetupError::ReadReplica(
+            "a read database needs a PostgreSQL primary; SQLite has no replicas (one file \
+             serves reads and writes): leave it unset"
+                .into(),
+        )),
+        (Backend::Postgres, Backend::Sqlite) => Err(DbSetupError::ReadReplica(
+            "the read database must be a PostgreSQL replica of the primary (postgres://…), \
+             not SQLite"
+                .into(),
+        )),
+    }
 }
 
 /// Database trouble that is not a bug: the API answers 503 with `Retry-After` for each.

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::{AppState, run};
-use crate::db::Backend;
+use crate::api::{AppState, run_app, run_primary};
+use crate::db::{Backend, DbConn};
 use crate::error::AppError;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -34,6 +34,8 @@ pub async fn healthz() -> HttpResponse {
 }
 
 /// The database is reachable and its schema is current: safe to route traffic here.
+///
+/// With a read replica (`--read-database-url`), it must be reachable too.
 #[utoipa::path(
     tag = "operations",
     responses(
@@ -44,12 +46,27 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let current = run(&state, |conn| {
-        // A lost connection is an outage (503 Unavailable), not a stale schema.
-        diesel::r2d2::R2D2Connection::ping(conn)?;
+    let current = run_primary(&state, |conn| {
+        ping(conn)?;
         Ok(conn.migrations_current().unwrap_or(false))
     })
     .await?;
+    if state.replica.is_some() {
+        // Reachability only: a replica carries the primary's schema, and diesel's migration
+        // check would create its table, which a read-only standby refuses. (`run_app` reads
+        // from the replica when there is one.)
+        run_app(&state, ping).await.map_err(|e| match e {
+            // Named, since the primary answers; the driver's words go to the log only.
+            AppError::Unavailable(cause) => {
+                log::warn!("readiness: the read database cannot be reached: {cause}");
+                AppError::NotReady(
+                    "the read database (--read-database-url) cannot be reached; the primary can"
+                        .into(),
+                )
+            }
+            other => other,
+        })?;
+    }
     if !current {
         return Err(AppError::NotReady(
             "the database schema is behind this binary: run `opengov-api migrate`".into(),
@@ -60,4 +77,9 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError
         database: state.backend,
         migrations_current: current,
     }))
+}
+
+/// A lost connection is an outage (503 Unavailable), not a stale schema.
+fn ping(conn: &mut DbConn) -> Result<(), AppError> {
+    Ok(diesel::r2d2::R2D2Connection::ping(conn)?)
 }

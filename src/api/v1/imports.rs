@@ -15,7 +15,8 @@ use std::io::Write;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::Authenticated;
-use crate::api::{AppState, run_app};
+use crate::api::metrics::ImportOutcome;
+use crate::api::{AppState, run_primary};
 use crate::error::AppError;
 use crate::models::audit;
 use crate::models::registries::import::{self, FileFormat, ImportError, ImportOptions, Publish};
@@ -453,7 +454,7 @@ pub async fn upload_file(
     // Cheap refusals before the body is read: an unknown registry, a stale If-Match (checked
     // again under the publishing lock, where it counts).
     let known = slug.clone();
-    let latest = run_app(&state, move |conn| {
+    let latest = run_primary(&state, move |conn| {
         if registries::find_row(conn, &known)?.is_none() {
             return Err(AppError::NotFound(format!(
                 "no registry with slug {known:?}"
@@ -471,7 +472,20 @@ pub async fn upload_file(
             latest.unwrap_or(0)
         )));
     }
-    let spooled = spool(payload, &state).await?;
+    let metrics = state.metrics.clone();
+    let counted = slug.clone();
+    let count = |outcome: ImportOutcome, took: Option<std::time::Duration>| {
+        if let Some(metrics) = &metrics {
+            metrics.import_finished(&counted, outcome, took);
+        }
+    };
+    let spooled = match spool(payload, &state).await {
+        Ok(spooled) => spooled,
+        Err(e) => {
+            count(ImportOutcome::of_error(&e), None);
+            return Err(e);
+        }
+    };
     let sha256 = spooled.sha256.clone();
     let request = UploadRequest {
         slug,
@@ -483,18 +497,36 @@ pub async fn upload_file(
         expected,
         max_rows: state.uploads.max_rows,
     };
-    let ran = run_app(&state, move |conn| run_upload(conn, request, &spooled)).await?;
-    match ran {
-        Ran::Replayed(earlier, release) => replay(earlier, &sha256, release),
-        Ran::Done(upload, release) => {
+    let started = std::time::Instant::now();
+    let ran = run_primary(&state, move |conn| run_upload(conn, request, &spooled)).await;
+    let took = started.elapsed();
+    let imported = !matches!(ran, Ok(Ran::Replayed(..)));
+    let (answer, outcome) = match ran {
+        Ok(Ran::Replayed(earlier, release)) => {
+            let answer = replay(earlier, &sha256, release);
+            let outcome = match &answer {
+                Ok(_) => ImportOutcome::Replayed,
+                Err(e) => ImportOutcome::of_error(e),
+            };
+            (answer, outcome)
+        }
+        Ok(Ran::Done(upload, release)) => {
             let mut response = HttpResponse::Created();
             response.insert_header((header::LOCATION, location(&upload)));
             if let Some(r) = &release {
                 crate::api::release::stamp(&mut response, r);
             }
-            Ok(response.json(UploadOutcome { upload, release }))
+            let answer = Ok(response.json(UploadOutcome { upload, release }));
+            (answer, ImportOutcome::Published)
         }
-    }
+        Err(e) => {
+            let outcome = ImportOutcome::of_error(&e);
+            (Err(e), outcome)
+        }
+    };
+    // A replay imports nothing; its time would blur the import durations.
+    count(outcome, imported.then_some(took));
+    answer
 }
 
 /// The publisher of a registry, or an admin, may see its uploads.
@@ -527,7 +559,7 @@ pub async fn list_uploads(
         ));
     }
     let before = params.before;
-    let (items, total) = run_app(&state, move |conn| {
+    let (items, total) = run_primary(&state, move |conn| {
         if registries::find_row(conn, &slug)?.is_none() {
             return Err(AppError::NotFound(format!(
                 "no registry with slug {slug:?}"
@@ -565,7 +597,7 @@ pub async fn get_upload(
 ) -> Result<HttpResponse, AppError> {
     let (slug, id) = path.into_inner();
     may_see_uploads(&auth, &slug)?;
-    let found = run_app(&state, move |conn| {
+    let found = run_primary(&state, move |conn| {
         uploads::mark_interrupted(conn, false)?;
         Ok(uploads::find(conn, id)?)
     })

@@ -16,7 +16,7 @@ use crate::api::dto::{
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run_app, run_plan};
+use crate::api::{AppState, run_plan, run_primary};
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
@@ -406,7 +406,7 @@ pub async fn update_milestone(
     let edit = body.into_inner().into_edit()?;
     let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
     let id = path.into_inner();
-    let edited = run_app(&state, move |conn| {
+    let edited = run_primary(&state, move |conn| {
         plan_edits::update_milestone(conn, &actor, &id, &edit, read).map_err(edit_error)
     })
     .await?;
@@ -440,7 +440,7 @@ pub async fn add_progress_update(
     let update = body.into_inner().into_update()?;
     let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
     let id = path.into_inner();
-    let edited = run_app(&state, move |conn| {
+    let edited = run_primary(&state, move |conn| {
         plan_edits::add_progress_update(conn, &actor, &id, &update, read).map_err(edit_error)
     })
     .await?;

@@ -664,9 +664,10 @@ async fn items(
         release: release::parse_param(params.get("release"))?,
         pairs: params.query_pairs,
     };
-    let pool = state.pool.clone();
+    let (pool, gate) = state.reads();
+    let pool = pool.clone();
     let counts = state.item_counts.clone();
-    let admitted = state.db_gate.enter().await?;
+    let admitted = gate.enter().await?;
     let (prepared, request, conn) = web::block(move || -> Result<_, AppError> {
         let mut conn = pool.get()?;
         let prepared = prepare(&mut conn, &request, &counts)?;
