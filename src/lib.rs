@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod db;
 pub mod error;
+pub mod logging;
 pub mod models;
