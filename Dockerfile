@@ -13,10 +13,13 @@ COPY --from=build /src/target/release/opengov-api /usr/local/bin/opengov-api
 USER opengov
 WORKDIR /var/lib/opengov
 # SQLite by default (created, migrated and loaded on first start); set DATABASE_URL=postgres://…
-# and run `opengov-api migrate` as a release step for PostgreSQL.
+# and run `opengov-api migrate` as a release step for PostgreSQL. Any option can be set by its
+# variable (docs/CONFIGURATION.md) or in a TOML file named by OPENGOV_CONFIG; LOG_FORMAT=json
+# for log collectors.
 ENV BIND=0.0.0.0:8080 \
     DATABASE_URL=sqlite://data/opengov.db \
     PROBE_ADDR=127.0.0.1:8080 \
+    LOG_FORMAT=plain \
     RUST_LOG=info
 VOLUME ["/var/lib/opengov/data"]
 EXPOSE 8080

@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `load-fixtures`, `openapi`.
+//! The command line: `serve` (default) and the other commands, their flags and environment
+//! variables (the config file and the option table are derived from these in `config`).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,6 +10,7 @@ use crate::api::limits::{self, Limits};
 use crate::api::rate_limit::{ClientIpSource, RateLimitConfig, RateLimits};
 use crate::api::{self, AppState};
 use crate::db::{self, Backend, DatabaseUrl, PoolOptions};
+use crate::logging::LogFormat;
 use crate::models::fixture_set::FixtureSet;
 use crate::models::fixtures;
 use crate::models::registries::{self, import};
@@ -26,6 +28,14 @@ pub struct Cli {
     /// Options of `serve`, which runs when no command is given.
     #[command(flatten)]
     pub serve: ServeArgs,
+    /// Log lines as plain text or as one JSON object per line (`ts`, `level`, `target`, `msg`);
+    /// the level comes from `RUST_LOG` (default `info`).
+    #[arg(long, env = "LOG_FORMAT", global = true, value_enum, default_value_t = LogFormat::Plain)]
+    pub log_format: LogFormat,
+    /// A TOML file of options: keys are the long flag names (`pool-size = 8`); a flag or an
+    /// environment variable wins over the file. Every command reads `database-url` from it.
+    #[arg(long, env = "OPENGOV_CONFIG", global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +106,8 @@ pub struct ProbeArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
-    /// `sqlite://path/to/file.db` or `postgres://user@host:port/db`.
+    /// `sqlite://path/to/file.db` (or `sqlite:path`) or `postgres://user@host:port/db` (or
+    /// `postgresql://…`); in-memory SQLite is refused.
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/opengov.db")]
     pub database_url: String,
 }
@@ -161,7 +172,7 @@ pub struct ServeArgs {
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub metrics: bool,
-    /// Worker threads (default: one per CPU core).
+    /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "WORKERS")]
     pub workers: Option<usize>,
     /// Largest number of database connections (SQLite uses at most 4).

@@ -5,7 +5,9 @@
 
 pub mod api;
 pub mod cli;
+pub mod config;
 pub mod db;
 pub mod error;
+pub mod logging;
 pub mod models;
 pub mod web;

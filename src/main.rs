@@ -1,9 +1,18 @@
 use clap::Parser;
 use opengov_api::cli::{self, Cli, Command};
+use opengov_api::logging;
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // The file only fills environment variables, so it must be read before clap parses.
+    let config = opengov_api::config::apply_from_command_line().unwrap_or_else(|e| {
+        eprintln!("opengov-api: {e}");
+        std::process::exit(2);
+    });
     let cli = Cli::parse();
+    logging::init(cli.log_format);
+    if let Some((path, applied)) = config {
+        log::info!("config file {}: {applied}", path.display());
+    }
     let result = match cli.command {
         Some(Command::Migrate(args)) => cli::migrate(&args),
         Some(Command::LoadFixtures(args)) => cli::load(&args),

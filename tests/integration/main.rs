@@ -6,6 +6,7 @@ mod backends;
 mod binary;
 mod catalog;
 mod cli;
+mod config;
 mod cors;
 mod crash;
 mod errors;
