@@ -135,9 +135,12 @@ pub fn document(ctx: &PageContext, page: &Page) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (page.title) " — " (t(lang, Msg::SiteName)) }
-                link rel="stylesheet" href="/static/site.css";
+                // Leaflet's stylesheet first, so the site's rules can adjust it.
                 @if page.map {
                     link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css";
+                }
+                link rel="stylesheet" href="/static/site.css";
+                @if page.map {
                     script src="/static/vendor/leaflet/leaflet.js" defer {}
                     script src="/static/map.js" defer {}
                 }
