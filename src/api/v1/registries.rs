@@ -449,6 +449,18 @@ impl ItemParams {
         }
     }
 
+    /// `count=exact`: count every match instead of stopping at the cap.
+    fn exact_count(&self) -> Result<bool, AppError> {
+        match self.get("count") {
+            None => Ok(false),
+            Some("exact") => Ok(true),
+            Some(other) => Err(AppError::invalid(
+                "count",
+                format!("{other:?} is not exact"),
+            )),
+        }
+    }
+
     fn csv_options(&self, format: Format) -> Result<CsvOptions, AppError> {
         let options = CsvOptions {
             bom: self.flag("bom", false)?,
@@ -645,16 +657,7 @@ async fn items(
         lang: negotiate::language(&req, params.get("lang"))?,
         csv: params.csv_options(format)?,
         download,
-        exact_count: match params.get("count") {
-            None => false,
-            Some("exact") => true,
-            Some(other) => {
-                return Err(AppError::invalid(
-                    "count",
-                    format!("{other:?} is not exact"),
-                ));
-            }
-        },
+        exact_count: params.exact_count()?,
         limit: match (format, params.get("limit")) {
             (Format::Json, raw) => Some(pagination::limit(raw)?),
             (_, None) => None,
@@ -743,20 +746,10 @@ async fn items(
     drop(admitted);
     let has_more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next_cursor = if has_more {
-        rows.last().map(|last| {
-            let (after, seq) = position_after(last, &select);
-            let fingerprint = pagination::item_fingerprint(registry.slug(), &parsed.canonical);
-            let position = pagination::ItemCursor {
-                after,
-                seq,
-                release: release.as_ref().map(|r| r.number),
-            };
-            pagination::encode_item_cursor(position, &fingerprint)
-        })
-    } else {
-        None
-    };
+    let next_cursor = has_more
+        .then(|| rows.last())
+        .flatten()
+        .map(|last| cursor_after(last, &select, registry.slug(), &parsed, release.as_ref()));
     let next = next_cursor.as_deref().map(|c| respond::next_link(&req, c));
     if let Some(next) = &next {
         builder.append_header((header::LINK, format!("<{next}>; rel=\"next\"")));
@@ -804,6 +797,26 @@ async fn items(
     Ok(builder.body(body))
 }
 
+/// The cursor of the page after `last`, bound to the query and the release read.
+fn cursor_after(
+    last: &items::ItemRow,
+    select: &Select,
+    slug: &str,
+    parsed: &query::ItemQuery,
+    release: Option<&Release>,
+) -> String {
+    let (after, seq) = position_after(last, select);
+    let fingerprint = pagination::item_fingerprint(slug, &parsed.canonical);
+    pagination::encode_item_cursor(
+        pagination::ItemCursor {
+            after,
+            seq,
+            release: release.map(|r| r.number),
+        },
+        &fingerprint,
+    )
+}
+
 /// A page of items as the web registry browser shows it: the same parameters, parsing and query
 /// as `GET /registries/{slug}/items` (JSON), so a page and its API call always agree.
 pub struct BrowsedPage {
@@ -845,16 +858,7 @@ pub async fn browse_items(
         lang,
         csv: params.csv_options(Format::Json)?,
         download: false,
-        exact_count: match params.get("count") {
-            None => false,
-            Some("exact") => true,
-            Some(other) => {
-                return Err(AppError::invalid(
-                    "count",
-                    format!("{other:?} is not exact"),
-                ));
-            }
-        },
+        exact_count: params.exact_count()?,
         limit: Some(match params.get("limit") {
             None => default_limit,
             raw => pagination::limit(raw)?,
@@ -873,16 +877,12 @@ pub async fn browse_items(
             let has_more = rows.len() > limit as usize;
             rows.truncate(limit as usize);
             let next_cursor = has_more.then(|| rows.last()).flatten().map(|last| {
-                let (after, seq) = position_after(last, &prepared.select);
-                let fingerprint =
-                    pagination::item_fingerprint(registry.slug(), &prepared.parsed.canonical);
-                pagination::encode_item_cursor(
-                    pagination::ItemCursor {
-                        after,
-                        seq,
-                        release: prepared.release.as_ref().map(|r| r.number),
-                    },
-                    &fingerprint,
+                cursor_after(
+                    last,
+                    &prepared.select,
+                    registry.slug(),
+                    &prepared.parsed,
+                    prepared.release.as_ref(),
                 )
             });
             let registry = Arc::new(registry);
