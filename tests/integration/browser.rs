@@ -169,14 +169,17 @@ struct Session {
     browser: Browser,
     problems: Arc<Mutex<Vec<Problem>>>,
     base: String,
+    _server: Server,
     _lock: MutexGuard<'static, ()>,
 }
 
 impl Session {
-    /// `None` when the tests are skipped (no Chromium).
-    fn open(server: &Server) -> Option<Session> {
+    /// A browser on a fresh server started with `--map-tiles-url tiles`; `None` when the tests
+    /// are skipped (no Chromium).
+    fn open(tiles: &str) -> Option<Session> {
         let path = chromium()?;
         let lock = BROWSER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        let server = Server::start(tiles);
         // Exactly the flags: `sandbox: false` adds --no-sandbox (and its setuid twin),
         // `enable_gpu: false` adds --disable-gpu; headless_chrome's own list of defaults is off,
         // so besides these Chromium gets only --headless, the debugging port and a temporary
@@ -210,6 +213,7 @@ impl Session {
             browser,
             problems,
             base: server.base.clone(),
+            _server: server,
             _lock: lock,
         };
         session.set_viewport(1280, 800, 1.0, false);
@@ -459,8 +463,7 @@ fn assert_clean(page: &str, problems: &[Problem]) {
 /// recorded, so a clean page is clean because nothing was reported, not because nothing listens.
 #[test]
 fn the_harness_records_failed_loads_console_errors_and_exceptions() {
-    let server = Server::start("none");
-    let Some(session) = Session::open(&server) else {
+    let Some(session) = Session::open("none") else {
         return;
     };
     session.goto("/no-such-page");
@@ -493,8 +496,7 @@ fn the_harness_records_failed_loads_console_errors_and_exceptions() {
 /// loads, in the language it was asked for.
 #[test]
 fn main_pages_load_without_console_errors() {
-    let server = Server::start("none");
-    let Some(session) = Session::open(&server) else {
+    let Some(session) = Session::open("none") else {
         return;
     };
     for (name, path) in main_pages() {
@@ -521,8 +523,7 @@ fn main_pages_load_without_console_errors() {
 /// links of that page keep it.
 #[test]
 fn the_language_switch_changes_the_language_and_internal_links_keep_it() {
-    let server = Server::start("none");
-    let Some(session) = Session::open(&server) else {
+    let Some(session) = Session::open("none") else {
         return;
     };
     let agent = session.browser.get_version().unwrap().user_agent;
@@ -583,8 +584,7 @@ fn the_language_switch_changes_the_language_and_internal_links_keep_it() {
 /// to rows that contain it.
 #[test]
 fn the_registry_table_filter_narrows_the_rows() {
-    let server = Server::start("none");
-    let Some(session) = Session::open(&server) else {
+    let Some(session) = Session::open("none") else {
         return;
     };
     session.goto(&format!("/registries/{REGISTRY_WITH_MAP}?lang=uk"));
@@ -673,8 +673,7 @@ fn assert_markers(session: &Session, slug: &str) -> u64 {
 /// Points, lines and polygons all show on the map (no tile layer).
 #[test]
 fn the_map_shows_points_lines_and_polygons() {
-    let server = Server::start("none");
-    let Some(session) = Session::open(&server) else {
+    let Some(session) = Session::open("none") else {
         return;
     };
     for slug in [
@@ -702,8 +701,7 @@ fn the_map_shows_points_lines_and_polygons() {
 #[test]
 fn the_map_shows_markers_when_the_tiles_fail() {
     let closed = format!("http://127.0.0.1:{}/", free_port());
-    let server = Server::start(&format!("{closed}{{z}}/{{x}}/{{y}}.png"));
-    let Some(session) = Session::open(&server) else {
+    let Some(session) = Session::open(&format!("{closed}{{z}}/{{x}}/{{y}}.png")) else {
         return;
     };
     session.goto(&format!("/registries/{REGISTRY_WITH_MAP}?lang=en"));
@@ -736,8 +734,7 @@ fn the_map_shows_markers_when_the_tiles_fail() {
 /// ones are printed.
 #[test]
 fn main_pages_pass_an_axe_core_audit() {
-    let server = Server::start("none");
-    let Some(session) = Session::open(&server) else {
+    let Some(session) = Session::open("none") else {
         return;
     };
     let mut serious = Vec::new();
@@ -771,8 +768,7 @@ fn main_pages_pass_an_axe_core_audit() {
 /// device-width viewport (otherwise the phone would lay it out 980 pixels wide).
 #[test]
 fn main_pages_fit_a_phone_screen() {
-    let server = Server::start("none");
-    let Some(session) = Session::open(&server) else {
+    let Some(session) = Session::open("none") else {
         return;
     };
     session.set_viewport(390, 844, 2.0, true);
