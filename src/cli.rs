@@ -207,6 +207,14 @@ pub struct ServeArgs {
     /// closed (SIGINT and SIGQUIT stop at once).
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
+    /// Background tiles of the registry maps: an XYZ URL template with {z}, {x} and {y}
+    /// (optionally {s}); `none` draws the items on a blank map. The pages' Content-Security-Policy
+    /// allows images from this server only.
+    #[arg(long, env = "MAP_TILES_URL", default_value = crate::web::DEFAULT_TILES_URL)]
+    pub map_tiles_url: String,
+    /// Attribution the tile server requires, shown on the map.
+    #[arg(long, env = "MAP_TILES_ATTRIBUTION", default_value = crate::web::DEFAULT_TILES_ATTRIBUTION)]
+    pub map_tiles_attribution: String,
 }
 
 /// Errors of the CLI, printed as one clear message.
@@ -486,6 +494,15 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         per_ip_per_minute: args.rate_limit_per_minute,
         per_token_per_minute: args.token_rate_limit_per_minute,
         client_ip: args.client_ip_from,
+    };
+    state.web = crate::web::WebOptions {
+        map_tiles: match args.map_tiles_url.as_str() {
+            "none" | "" => None,
+            url => Some(
+                crate::web::MapTiles::parse(url, &args.map_tiles_attribution)
+                    .map_err(CliError::Other)?,
+            ),
+        },
     };
     // One set of limiters for all workers, so a client's quota does not multiply by them.
     state.rate_limits = RateLimits::new(&rate_limits).map(std::sync::Arc::new);

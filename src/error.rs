@@ -421,6 +421,14 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let status = res.status();
+    // The web pages answer errors as HTML pages (with the same title and detail).
+    if res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+    {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)

@@ -8,3 +8,4 @@ pub mod cli;
 pub mod db;
 pub mod error;
 pub mod models;
+pub mod web;

@@ -217,7 +217,7 @@ pub async fn conditional(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // HEAD is answered as GET further in, so it gets the same validators.
     let readable = req.method() == Method::GET || req.method() == Method::HEAD;
-    if !readable || !req.path().starts_with("/api/") {
+    if !readable || !(req.path().starts_with("/api/") || crate::web::is_web_path(req.path())) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let query: Vec<(String, String)> =

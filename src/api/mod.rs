@@ -50,6 +50,8 @@ pub struct AppState {
     /// Off (`None`) unless the server or a test turns it on.
     pub rate_limits: Option<Arc<rate_limit::RateLimits>>,
     pub limits: limits::Limits,
+    /// Settings of the web pages under `/`.
+    pub web: crate::web::WebOptions,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             rate_limits: None,
             limits: limits::Limits::default(),
             uploads: UploadLimits::default(),
+            web: crate::web::WebOptions::default(),
         }
     }
 
@@ -610,40 +613,43 @@ pub fn build_app(
         )
         .into_utoipa_app();
     let (app, _) = routes(app).split_for_parts();
-    app.route(
-        "/docs",
-        web::get().to(|| async {
-            HttpResponse::PermanentRedirect()
-                .insert_header(("Location", "/docs/"))
-                .finish()
-        }),
-    )
-    .default_service(web::to(error::not_found))
-    .wrap(actix_web::middleware::from_fn(guard::refuse_undecodable))
-    .wrap(ErrorHandlers::new().default_handler(error::problem_json_errors))
-    .wrap_fn(|mut req, srv| {
-        // HEAD is GET without a body: route it as GET; the HTTP layer, which parsed the request
-        // as HEAD, leaves the body out.
-        if req.method() == Method::HEAD {
-            req.head_mut().method = Method::GET;
-        }
-        srv.call(req)
-    })
-    .wrap(actix_web::middleware::from_fn(caching::conditional))
-    .wrap(Compress::default())
-    .wrap_fn(|req, srv| {
-        let response = srv.call(req);
-        async move { response.await.map(caching::tag_encoding) }
-    })
-    .wrap(actix_web::middleware::from_fn(
-        security_headers::html_security_headers,
-    ))
-    // Before any parsing or database work; a refused request still counts against the quota.
-    .wrap(actix_web::middleware::from_fn(limits::query_length))
-    .wrap(actix_web::middleware::from_fn(rate_limit::rate_limit))
-    .wrap(actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")))
-    .wrap(cors())
-    .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
+    app.configure(crate::web::configure)
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(crate::web::not_found))
+        .wrap(actix_web::middleware::from_fn(guard::refuse_undecodable))
+        .wrap(ErrorHandlers::new().default_handler(error::problem_json_errors))
+        .wrap_fn(|mut req, srv| {
+            // HEAD is GET without a body: route it as GET; the HTTP layer, which parsed the request
+            // as HEAD, leaves the body out.
+            if req.method() == Method::HEAD {
+                req.head_mut().method = Method::GET;
+            }
+            srv.call(req)
+        })
+        .wrap(actix_web::middleware::from_fn(caching::conditional))
+        .wrap(Compress::default())
+        .wrap_fn(|req, srv| {
+            let response = srv.call(req);
+            async move { response.await.map(caching::tag_encoding) }
+        })
+        .wrap(actix_web::middleware::from_fn(
+            security_headers::html_security_headers,
+        ))
+        // Before any parsing or database work; a refused request still counts against the quota.
+        .wrap(actix_web::middleware::from_fn(limits::query_length))
+        .wrap(actix_web::middleware::from_fn(rate_limit::rate_limit))
+        .wrap(
+            actix_web::middleware::DefaultHeaders::new().add(("X-Content-Type-Options", "nosniff")),
+        )
+        .wrap(cors())
+        .wrap(Logger::new(r#"%a "%r" %s %b %Dms "%{User-Agent}i""#))
 }
 
 #[cfg(test)]

@@ -31,10 +31,13 @@ pub async fn html_security_headers(
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if html {
         let headers = res.headers_mut();
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-        );
+        // The web pages set their own policy (it names the map's tile server).
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            );
+        }
         // For browsers that predate `frame-ancestors`.
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
         headers.insert(

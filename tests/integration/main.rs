@@ -23,4 +23,5 @@ mod releases;
 mod resilience;
 mod resources;
 mod shutdown;
+mod web;
 mod writes;

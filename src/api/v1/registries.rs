@@ -803,6 +803,124 @@ async fn items(
     Ok(builder.body(body))
 }
 
+/// A page of items as the web registry browser shows it: the same parameters, parsing and query
+/// as `GET /registries/{slug}/items` (JSON), so a page and its API call always agree.
+pub struct BrowsedPage {
+    /// The registry with all its texts (field labels for the table header).
+    pub registry: Registry,
+    /// Items as the JSON API writes them: `{id, properties, geometry}`.
+    pub items: Vec<serde_json::Value>,
+    pub total: i64,
+    pub total_exact: bool,
+    pub limit: u32,
+    pub next_cursor: Option<String>,
+    pub release: Option<Release>,
+    /// Sort keys in effect (`-name` for descending), as parsed.
+    pub sort: Vec<(String, bool)>,
+}
+
+/// Reads one page of items for the web page `/registries/{slug}`: `query_string` is the page's
+/// own, which takes the item parameters of the JSON API (and `lang`).
+pub async fn browse_items(
+    state: &AppState,
+    slug: String,
+    query_string: &str,
+    lang: Lang,
+    default_limit: u32,
+) -> Result<BrowsedPage, AppError> {
+    let params = ItemParams::parse(query_string)?;
+    if let Some(name) = ["format", "download"]
+        .into_iter()
+        .find(|name| params.get(name).is_some())
+    {
+        return Err(AppError::invalid(
+            name,
+            "belongs to the API and download links, not to this page",
+        ));
+    }
+    let request = ItemRequest {
+        slug,
+        format: Format::Json,
+        lang,
+        csv: params.csv_options(Format::Json)?,
+        download: false,
+        exact_count: match params.get("count") {
+            None => false,
+            Some("exact") => true,
+            Some(other) => {
+                return Err(AppError::invalid(
+                    "count",
+                    format!("{other:?} is not exact"),
+                ));
+            }
+        },
+        limit: Some(match params.get("limit") {
+            None => default_limit,
+            raw => pagination::limit(raw)?,
+        }),
+        cursor: params.get("cursor").map(str::to_owned),
+        release: release::parse_param(params.get("release"))?,
+        pairs: params.query_pairs,
+    };
+    run_app(state, {
+        let counts = state.item_counts.clone();
+        move |conn| {
+            let prepared = prepare(conn, &request, &counts)?;
+            let registry = registries::find(conn, &request.slug)?.unwrap_or(prepared.registry);
+            let (mut rows, total, total_exact) = prepared.page.unwrap_or_default();
+            let limit = request.limit.unwrap_or(default_limit);
+            let has_more = rows.len() > limit as usize;
+            rows.truncate(limit as usize);
+            let next_cursor = has_more.then(|| rows.last()).flatten().map(|last| {
+                let (after, seq) = position_after(last, &prepared.select);
+                let fingerprint =
+                    pagination::item_fingerprint(registry.slug(), &prepared.parsed.canonical);
+                pagination::encode_item_cursor(
+                    pagination::ItemCursor {
+                        after,
+                        seq,
+                        release: prepared.release.as_ref().map(|r| r.number),
+                    },
+                    &fingerprint,
+                )
+            });
+            let registry = Arc::new(registry);
+            let renderer = Renderer {
+                registry: registry.clone(),
+                format: Format::Json,
+                fields: prepared.parsed.fields.clone(),
+                csv: request.csv,
+                lang: request.lang,
+                release: None,
+            };
+            let mut json = String::from("[");
+            renderer.json_rows_into(&rows, true, &mut json);
+            json.push(']');
+            let items = serde_json::from_str(&json)
+                .map_err(|e| AppError::Internal(format!("items of the web page: {e}")))?;
+            let sort = prepared
+                .select
+                .sort
+                .iter()
+                .map(|key| (key.field.clone(), key.descending))
+                .collect();
+            drop(renderer);
+            let registry = Arc::unwrap_or_clone(registry);
+            Ok(BrowsedPage {
+                registry,
+                items,
+                total,
+                total_exact,
+                limit,
+                next_cursor,
+                release: prepared.release,
+                sort,
+            })
+        }
+    })
+    .await
+}
+
 /// A page of registry items (JSON), each `{id, properties, geometry}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ItemPage {
