@@ -136,6 +136,8 @@ pub fn document(ctx: &PageContext, page: &Page) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (page.title) " — " (t(lang, Msg::SiteName)) }
                 link rel="stylesheet" href="/static/site.css";
+                // No icon yet: without this line every browser asks for /favicon.ico and logs its 404.
+                link rel="icon" href="data:,";
                 @if page.map {
                     link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css";
                     script src="/static/vendor/leaflet/leaflet.js" defer {}

@@ -36,7 +36,10 @@ const SCREENSHOT_MAX_HEIGHT: u32 = 2000;
 /// The pages of the fixtures every test that walks "the main pages" opens.
 const COMMITMENT: &str = "khm-2021-2025-c1";
 const INSTITUTION: &str = "khmelnytskinfocenter";
-const REGISTRY_WITH_MAP: &str = "cultural-heritage";
+/// Sample points: the real `cultural-heritage` items have no coordinates yet, so its map is empty.
+const REGISTRY_WITH_MAP: &str = "digital-learning-hubs";
+/// Real data in Ukrainian, for the search field.
+const REGISTRY_TO_SEARCH: &str = "cultural-heritage";
 const REGISTRY_WITHOUT_GEOMETRY: &str = "territorial-units";
 
 /// One Chromium at a time: the pages are light, but several browsers beside a parallel cargo
@@ -587,7 +590,7 @@ fn the_registry_table_filter_narrows_the_rows() {
     let Some(session) = Session::open("none") else {
         return;
     };
-    session.goto(&format!("/registries/{REGISTRY_WITH_MAP}?lang=uk"));
+    session.goto(&format!("/registries/{REGISTRY_TO_SEARCH}?lang=uk"));
     let count = |s: &Session| {
         s.eval("return Number(document.querySelector('#item-count').dataset.count);")
             .as_u64()
@@ -657,14 +660,19 @@ fn assert_markers(session: &Session, slug: &str) -> u64 {
          const paths = [...map.querySelectorAll('path.leaflet-interactive')];
          const inside = paths.filter(p => { const r = p.getBoundingClientRect();
            return r.right > box.left && r.left < box.right && r.bottom > box.top && r.top < box.bottom; });
-         return [Number(map.dataset.markers), paths.length, inside.length];",
+         return [Number(map.dataset.markers), paths.length, inside.length,
+                 map.dataset.error || null];",
     );
     let (markers, paths, inside) = (
         drawn[0].as_u64().unwrap(),
         drawn[1].as_u64().unwrap(),
         drawn[2].as_u64().unwrap(),
     );
-    assert!(markers > 0, "{slug}: data-markers={markers}");
+    assert!(
+        markers > 0,
+        "{slug}: data-markers={markers}, data-error={}",
+        drawn[3]
+    );
     assert_eq!(paths, markers, "{slug}: one SVG path per drawn item");
     assert!(inside > 0, "{slug}: no marker within the map's box");
     markers
@@ -677,7 +685,6 @@ fn the_map_shows_points_lines_and_polygons() {
         return;
     };
     for slug in [
-        REGISTRY_WITH_MAP,
         "communal-property",
         "housing-stock",
         "digital-learning-hubs",
@@ -775,18 +782,25 @@ fn main_pages_fit_a_phone_screen() {
     let mut overflows = Vec::new();
     for (name, path) in main_pages() {
         session.goto(&path);
+        // A page wider than the screen makes a phone zoom out, so `innerWidth` grows with it:
+        // measure against the device width instead.
         let fit = session.eval(
-            "const width = window.innerWidth;
+            "const width = 390;
              const wide = [...document.querySelectorAll('body *')]
                .filter(e => e.getBoundingClientRect().right > width + 1)
                .slice(0, 5)
                .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
                  (e.classList.length ? '.' + [...e.classList].join('.') : ''));
-             return [width, document.documentElement.scrollWidth, wide];",
+             const meta = document.querySelector('meta[name=viewport]');
+             return [!!meta && meta.content.includes('width=device-width'),
+                     document.documentElement.scrollWidth, wide];",
         );
-        assert_eq!(fit[0], json!(390), "{path}: a width=device-width viewport");
+        assert_eq!(fit[0], json!(true), "{path}: a width=device-width viewport");
         if fit[1].as_u64().unwrap() > 390 {
-            overflows.push(format!("{path}: scrollWidth {} > 390: {}", fit[1], fit[2]));
+            overflows.push(format!(
+                "{path}: {} CSS pixels wide, wider than 390: {}",
+                fit[1], fit[2]
+            ));
         }
         session.screenshot(&format!("{name}-phone"), 844);
         assert_clean(&path, &session.take_problems());
