@@ -1,5 +1,6 @@
 # Same build as .ci/run: the Rust toolchain and a C compiler are all it needs (SQLite, libpq and
 # OpenSSL are compiled in), so the runtime image carries no database or TLS libraries.
+# It builds only; the tests (and the Chromium the browser tests need) run in .ci/run.
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .

@@ -135,6 +135,8 @@ pub fn document(ctx: &PageContext, page: &Page) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (page.title) " — " (t(lang, Msg::SiteName)) }
+                // No icon yet: without this line every browser asks for /favicon.ico and logs its 404.
+                link rel="icon" href="data:,";
                 // Leaflet's stylesheet first, so the site's rules can adjust it.
                 @if page.map {
                     link rel="stylesheet" href="/static/vendor/leaflet/leaflet.css";

@@ -234,8 +234,15 @@ fn registry_body(
         h1 { (text(lang, &pick.pick(&r.texts, "title"))) }
         @if r.row.sample {
             div.sample-notice role="note" {
-                p { strong { (t(lang, Msg::SampleData)) ": " } (t(lang, Msg::SampleWarning)) }
-                @if let Some(note) = pick.pick(&r.texts, "sample_note") { p { (text(lang, &Some(note))) } }
+                // The registry's own note says what the sample stands for; the generic warning only
+                // when it has none.
+                p {
+                    strong { (t(lang, Msg::SampleData)) ": " }
+                    @match pick.pick(&r.texts, "sample_note") {
+                        Some(note) => (text(lang, &Some(note))),
+                        None => (t(lang, Msg::SampleWarning)),
+                    }
+                }
             }
         }
         (paragraphs(lang, &pick.pick(&r.texts, "description"), &cites))
@@ -361,9 +368,11 @@ fn registry_body(
                 p.hint { (t(lang, Msg::DownloadsFilteredNote)) }
             }
             @if r.geometry != GeometryKind::None {
-                (map_section(lang, state, slug, params))
+                // A map of nothing helps no one: say so instead.
                 @if page.items.iter().all(|item| item["geometry"].is_null()) {
                     p.hint { (t(lang, Msg::MapNoGeometry)) }
+                } @else {
+                    (map_section(lang, state, slug, params))
                 }
             }
             @if page.items.is_empty() {
@@ -383,7 +392,7 @@ fn registry_body(
                         @for item in &page.items {
                             tr {
                                 @for f in &fields {
-                                    td { (cell(lang, &item["properties"][f.name.as_str()], f, slug, item, &r.row.id_field)) }
+                                    td class=[(f.name == r.row.id_field).then_some("id")] { (cell(lang, &item["properties"][f.name.as_str()], f, slug, item, &r.row.id_field)) }
                                 }
                             }
                         }

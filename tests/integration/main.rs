@@ -4,6 +4,7 @@ mod common;
 
 mod backends;
 mod binary;
+mod browser;
 mod catalog;
 mod cli;
 mod config;

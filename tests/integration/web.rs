@@ -280,7 +280,7 @@ both_backends!(
 );
 
 both_backends!(downloads_and_map_data_are_the_filtered_items, |app| {
-    let slug = "cultural-heritage";
+    let slug = "communal-property";
     let html = page(
         &app.get(&format!("/registries/{slug}?lang=en&limit=10"))
             .await,
@@ -313,6 +313,11 @@ both_backends!(downloads_and_map_data_are_the_filtered_items, |app| {
         select(&html, "table#items tbody tr").len(),
         "the map draws the rows of the table"
     );
+    // Items without a location (the heritage register has no coordinates) get a note, not an
+    // empty map.
+    let unlocated = page(&app.get("/registries/cultural-heritage?lang=en").await);
+    assert!(select(&unlocated, "div#map").is_empty());
+    assert_eq!(select(&unlocated, "a.download").len(), 4);
     // A registry without geometry has no map and no GeoJSON download.
     let plain = page(&app.get("/registries/territorial-units?lang=en").await);
     assert!(select(&plain, "div#map").is_empty());
@@ -398,7 +403,7 @@ both_backends!(pages_carry_a_policy_validators_and_html_404s, |app| {
 async fn without_tiles_the_policy_allows_no_other_origin() {
     let mut app = TestApp::sqlite(true);
     app.state.web.map_tiles = None;
-    let response = app.get("/registries/cultural-heritage?lang=en").await;
+    let response = app.get("/registries/communal-property?lang=en").await;
     let policy = response.header("content-security-policy").unwrap();
     assert!(policy.contains("img-src 'self' data:;"), "{policy}");
     let html = page(&response);
