@@ -525,6 +525,8 @@ def html_report(out_md, workdir):
          "medians of the wrk rounds. Ratios are opengov-api / Datasette in this same run: for req/s higher is "
          "better, for latency and CPU per request lower is better.",
          ""]
+    meta["datasette"] = meta.get("datasette", "?").replace("run by the kit's run_peers.sh:", "started with the kit's command line:")
+    meta["config"] = meta.get("config", "?").split("; CSV:")[0] + "; " + meta.get("config", "").split("rows; ", 1)[-1]
     for k in ("date", "machine_detail", "binary", "wrk", "datasette", "config", "quiet"):
         if k in meta:
             L.append(f"- {k}: {meta[k]}")
@@ -566,6 +568,42 @@ def html_report(out_md, workdir):
     for key, f in facts.items():
         L.append(f"| {key.split('/')[0]} | {key.split('/')[1]} | {f['bytes']:,} | {f['rows']} × {f['columns']} | {f['elements']:,} | "
                  f"{f['links']:,} | {f['tables']} | {f['forms']} | {f['inputs']} | {f['options']} | {f['scripts']} | {f['stylesheets']} |")
+    L += ["", "What the pages are (the numbers above count the HTML document only; each page's stylesheets "
+          "and scripts are further requests, cached by a browser, and not measured):", "",
+          "- Datasette's table view (`/registry/registry_items`): its page shell, the exact row count of the "
+          "table or of the filter (200,000 / \"32,297 rows where registry = road-works and year > 2000\"), the "
+          "filter form (one row per current filter plus an empty one, each a column select and 20 operators), "
+          "sort controls, a link to edit the SQL, export links (JSON, CSV, advanced export options), the "
+          "100 × 11 table (every column, `lat` and `lon` included; each id links to the row's page), the "
+          "next-page link, the table's `CREATE TABLE` / `CREATE INDEX` text, the time its queries took, and "
+          "its JavaScript for column actions.",
+          "- opengov-api's registry browser (`/registries/bench`): the site shell (skip link, navigation, "
+          "language switch, footer with the page's API call and its curl command), the sample-data notice, the "
+          "registry's description and passport (keywords, license, publisher, release, sources, the 9-field "
+          "schema table), the filter form named like the API's filters (search, a control per field), the "
+          "matching count (counted up to 1,000, cached per release: \"at least 1000\" here; `count=exact` "
+          "counts them all), the downloads "
+          "of the same filter (CSV, CSV for Excel, GeoJSON, NDJSON), the map container (Leaflet then loads "
+          "the page's items as GeoJSON: one more API request, not measured here), the 100 × 9 table (the 9 "
+          "schema fields; the point is in the map, not in columns; sortable headers; each id links to the "
+          "item in the API), the pager and the citations.",
+          "- Neither server compresses here: wrk sends no `Accept-Encoding` (opengov-api would send gzip or "
+          "brotli to a browser)."]
+    notes = []
+    quiet = meta.get("quiet", "")
+    if "NOT quiet" in quiet:
+        notes.append("The machine was not quiet before every measurement (see `quiet` above: other builds were "
+                     "running); `other CPU %` in the table below shows how much other work ran during each "
+                     "endpoint's rounds. Ratios within this run carry that noise.")
+    for lbl, r in ([("Datasette", ds)] if ds else []) + [(f"opengov-api {lbl}", r) for lbl, r in ours]:
+        for e in r["endpoints"]:
+            if e["probe_status"] != 200:
+                first = (e.get("probe_body") or "").split("<title>")[-1].split("<")[0].strip()
+                notes.append(f"{lbl} {e['endpoint']}: measure.py's single probe right before the rounds got "
+                             f"HTTP {e['probe_status']} ({first or 'no title'}); the wrk rounds counted "
+                             f"{e['errors']} errors, and verify-html had checked the page before the load.")
+    if notes:
+        L += ["", "Notes:", ""] + [f"- {n}" for n in notes]
     L += ["", "## All measurements", ""]
     L += endpoint_table(([("Datasette", ds)] if ds else []) + [(f"opengov-api {lbl}", r) for lbl, r in ours])[:-3]
     L += ["", "Paths:", ""]
