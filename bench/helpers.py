@@ -602,6 +602,10 @@ def html_report(out_md, workdir):
                 notes.append(f"{lbl} {e['endpoint']}: measure.py's single probe right before the rounds got "
                              f"HTTP {e['probe_status']} ({first or 'no title'}); the wrk rounds counted "
                              f"{e['errors']} errors, and verify-html had checked the page before the load.")
+            elif e["errors"]:
+                kinds = ", ".join(f"{k[4:]} {v}" for k, v in e["errors_detail"].items() if v)
+                notes.append(f"{lbl} {e['endpoint']}: wrk counted {e['errors']} error(s) in {e['requests']:,} "
+                             f"requests ({kinds}; `status` = a non-2xx/3xx answer, see the server's log).")
     if notes:
         L += ["", "Notes:", ""] + [f"- {n}" for n in notes]
     L += ["", "## All measurements", ""]

@@ -397,7 +397,7 @@ meta = {
   "config": "wrk -t$THREADS -c$CONNS -d${DURATION}s x $ROUNDS rounds per endpoint (medians), ${WARMUP}s warm-up; CSV: $CSV_REPEATS downloads (median); $ROWS rows; opengov-api workers: ${WORKERS:-default (one per core)}; PostgreSQL " + sh("psql -h $PG_HOST -p $PG_PORT -U $PG_USER -qtAX -c 'show server_version' postgres"),
   "quiet": "; ".join(l.strip() for l in open(os.path.join(w, "quiet.txt"))) if os.path.exists(os.path.join(w, "quiet.txt")) else "n/a",
   "imports": imports,
-  "commands": ["# bench/run.sh ran, from $REPO:"] + [l.rstrip("\n") for l in open(os.path.join(w, "commands.txt"))],
+  "commands": ["# MACHINE=$MACHINE STEPS=\"$STEPS\" ROUNDS=$ROUNDS DURATION=$DURATION QUIET_BUSY_PCT=$QUIET_BUSY_PCT QUIET_MAX_S=$QUIET_MAX_S bench/run.sh ran, from $REPO:"] + [l.rstrip("\n") for l in open(os.path.join(w, "commands.txt"))],
 }
 json.dump(meta, open(os.path.join(w, "meta.json"), "w"), indent=2)
 EOF
