@@ -5,7 +5,7 @@
 #
 #   bench/run.sh                          # everything (~20 min on 2 cores), writes bench/results/<date>-<machine>.md
 #   ROUNDS=1 DURATION=5 bench/run.sh      # quicker, less reliable
-#   STEPS="sqlite pg" bench/run.sh        # only some steps (datasette sqlite pg big revalidate)
+#   STEPS="sqlite pg" bench/run.sh        # only some steps (datasette sqlite pg big revalidate html)
 #   STEPS=revalidate bench/run.sh         # only the 304-vs-200 comparison (issue 4)
 #   STEPS=html bench/run.sh               # only the HTML pages: registry browser vs Datasette's table view
 #
