@@ -6,12 +6,17 @@
   helpers.py export-rss BASE PATH PID OUT.json [--repeats N]
                                              full CSV export with curl, VmRSS sampled every 50 ms
   helpers.py report OUT.md WORKDIR           result tables and ratios from the JSON files in WORKDIR
+  helpers.py verify-html BASE ARGS_FILE CSV FACTS.json LABEL
+                                             every page of ARGS_FILE answers 200 with HTML whose item
+                                             table holds the expected 100 rows; page facts to FACTS.json
+  helpers.py html-report OUT.md WORKDIR      the HTML pages' ratios (STEPS=html) from WORKDIR
 
 Loopback only: BASE must be http://127.0.0.1:PORT.
 """
 import base64
 import csv
 import hashlib
+import html.parser
 import json
 import os
 import statistics
@@ -398,6 +403,223 @@ def report(out_md, workdir):
     print("\n".join(L))
 
 
+# ------------------------------------------------------------------ HTML pages (STEPS=html)
+class PageScan(html.parser.HTMLParser):
+    """Tables (header and body rows as cell texts) and element counts of one HTML page."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables, self.counts = [], {}
+        self._table = self._row = self._cell = None
+        self._section = None
+
+    def handle_starttag(self, tag, attrs):
+        self.counts[tag] = self.counts.get(tag, 0) + 1
+        if tag == "table":
+            self._table = {"attrs": dict(attrs), "head": [], "rows": []}
+            self.tables.append(self._table)
+        elif self._table is not None and tag in ("thead", "tbody"):
+            self._section = tag
+        elif self._table is not None and tag == "tr":
+            self._row = []
+        elif self._row is not None and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            (self._table["head"] if self._section == "thead" else self._table["rows"]).append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = self._section = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def expected_html_rows(csv_path, n=100):
+    """The first n rows of the whole table and of the filtered page (road-works, year > 2000), by id."""
+    first, filtered = [], []
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if len(first) < n:
+                first.append(row)
+            if row["registry"] == "road-works" and int(row["year"]) > 2000 and len(filtered) < n:
+                filtered.append(row)
+            if len(first) == n and len(filtered) == n:
+                break
+    return first, filtered
+
+
+def verify_html(base, args_file, csv_path, facts_out, label):
+    """Each page answers 200 text/html; its item table (the table with the most body rows) holds
+    exactly the expected 100 rows in order (ids in the first column), and the first row shows the
+    expected name and address. Facts about each page (bytes, rows, elements) go to facts_out."""
+    check_loopback(base)
+    first, filtered = expected_html_rows(csv_path)
+    facts = json.load(open(facts_out)) if os.path.exists(facts_out) else {}
+    ok = True
+    for ln in (x.strip() for x in open(args_file)):
+        if not ln.startswith("--endpoint="):
+            continue
+        name, path = ln[len("--endpoint="):].split("=", 1)
+        want = filtered if "filtered" in name else first
+        with urllib.request.urlopen(base + path, timeout=60) as r:
+            status, ctype, body = r.status, r.headers.get("Content-Type", ""), r.read()
+        if not name.startswith("h"):  # a JSON reference page of the same query: the same ids
+            ids = [i["id"] for i in json.loads(body)["items"]]
+            good = status == 200 and ids == [w["id"] for w in want]
+            ok &= good
+            print(f"  {label} {name}: HTTP {status} {ctype}, {len(body)} bytes, {len(ids)} items "
+                  f"{'OK' if good else 'WRONG'}")
+            continue
+        scan = PageScan()
+        scan.feed(body.decode("utf-8"))
+        table = max(scan.tables, key=lambda t: len(t["rows"]), default={"rows": [], "head": [], "attrs": {}})
+        ids = [row[0] if row else None for row in table["rows"]]
+        top = table["rows"][0] if table["rows"] else []
+        good = (status == 200 and ctype.startswith("text/html")
+                and ids == [w["id"] for w in want]
+                and want[0]["name"] in top and want[0]["address"] in top)
+        if "filtered" in name:
+            good &= all("road-works" in row for row in table["rows"])
+        ok &= good
+        print(f"  {label} {name}: HTTP {status} {ctype}, {len(body)} bytes, {len(table['rows'])} rows "
+              f"(ids {ids[0] if ids else None}..{ids[-1] if ids else None}, expected "
+              f"{want[0]['id']}..{want[-1]['id']}), first row {top[:3]} {'OK' if good else 'WRONG'}")
+        c = scan.counts
+        facts[f"{label}/{name}"] = {
+            "path": path, "bytes": len(body), "rows": len(table["rows"]),
+            "columns": len(table["head"][0]) if table["head"] else len(top),
+            "elements": sum(c.values()), "links": c.get("a", 0), "tables": len(scan.tables),
+            "forms": c.get("form", 0), "inputs": c.get("input", 0) + c.get("select", 0),
+            "options": c.get("option", 0), "scripts": c.get("script", 0),
+            "stylesheets": body.count(b'rel="stylesheet"') + body.count(b"rel=stylesheet"),
+        }
+    with open(facts_out, "w") as fh:
+        json.dump(facts, fh, indent=2, ensure_ascii=False)
+    if not ok:
+        sys.exit("verification failed")
+
+
+HTML_PAGES = (("h1_first_page", "first page, 100 rows"),
+              ("h2_filtered", "filtered page (road-works, year > 2000), 100 rows"))
+
+
+def html_report(out_md, workdir):
+    ds = load(workdir, "html-datasette.json")
+    ours = [(lbl, load(workdir, fn)) for lbl, fn in
+            (("SQLite", "html-sqlite.json"), ("PostgreSQL", "html-pg.json"))]
+    ours = [(lbl, r) for lbl, r in ours if r]
+    facts = load(workdir, "html-pages.json") or {}
+    meta = load(workdir, "meta.json") or {}
+    by = lambda r: {e["endpoint"]: e for e in r["endpoints"]}  # noqa: E731
+    dsd = by(ds) if ds else {}
+    cpu_ms = lambda e: 10 * e["server_cpu_pct"] / e["rps"] if e.get("rps") and e.get("server_cpu_pct") is not None else None  # noqa: E731
+    L = [f"# HTML pages: opengov-api registry browser vs Datasette's table view — {meta.get('date', '?')} on {meta.get('machine', '?')}",
+         "",
+         "Produced by `STEPS=html bench/run.sh` in one run on one machine (commands at the end); loopback only; "
+         "medians of the wrk rounds. Ratios are opengov-api / Datasette in this same run: for req/s higher is "
+         "better, for latency and CPU per request lower is better.",
+         ""]
+    meta["datasette"] = meta.get("datasette", "?").replace("run by the kit's run_peers.sh:", "started with the kit's command line:")
+    meta["config"] = meta.get("config", "?").split("; CSV:")[0] + "; " + meta.get("config", "").split("rows; ", 1)[-1]
+    for k in ("date", "machine_detail", "binary", "wrk", "datasette", "config", "quiet"):
+        if k in meta:
+            L.append(f"- {k}: {meta[k]}")
+    L += ["", "## Ratios to Datasette (same run)", "",
+          "| page | backend | req/s: ours / Datasette | ratio | p50 ratio | p90 ratio | p99 ratio | server CPU ms per request: ours / Datasette | bytes per response: ours / Datasette |",
+          "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, what in HTML_PAGES:
+        d = dsd.get(name)
+        for lbl, r in ours:
+            e = by(r).get(name)
+            if not d or not e:
+                continue
+            q = lambda k: fmt(ratio(e[k], d[k]), 2) + "×"  # noqa: E731
+            L.append(f"| {what} | {lbl} | {fmt(e['rps'])} / {fmt(d['rps'])} | **{fmt(ratio(e['rps'], d['rps']), 1)}×** | "
+                     f"{q('p50_ms')} | {q('p90_ms')} | {q('p99_ms')} | "
+                     f"{fmt(cpu_ms(e), 2)} / {fmt(cpu_ms(d), 2)} ({fmt(ratio(cpu_ms(e), cpu_ms(d)), 2)}×) | "
+                     f"{e['bytes_per_resp']:,} / {d['bytes_per_resp']:,} |")
+    L += ["", "Server CPU ms per request = the server process's CPU time during the rounds / requests served "
+          "(PostgreSQL's own processes are not children of the API, so on PostgreSQL it leaves out the database's "
+          "share; see `other CPU %` below).", ""]
+    refs = [(lbl, by(r)) for lbl, r in ours]
+    if any("j1_json_first_page" in e for _, e in refs):
+        L += ["### The same query as JSON (what the HTML adds)", "",
+              "`/api/v1/registries/bench/items` with the same parameters, measured in the same run: the page "
+              "runs this query (`browse_items`), so the difference is the page's own work (rendering with "
+              "maud, the registry's texts and sources, the larger response).", "",
+              "| page | backend | HTML req/s | JSON req/s | HTML / JSON | HTML CPU ms/req | JSON CPU ms/req |",
+              "|---|---|---:|---:|---:|---:|---:|"]
+        for (name, what), jname in zip(HTML_PAGES, ("j1_json_first_page", "j2_json_filtered")):
+            for lbl, e in refs:
+                h, j = e.get(name), e.get(jname)
+                if h and j:
+                    L.append(f"| {what} | {lbl} | {fmt(h['rps'])} | {fmt(j['rps'])} | {fmt(ratio(h['rps'], j['rps']), 2)}× | "
+                             f"{fmt(cpu_ms(h), 2)} | {fmt(cpu_ms(j), 2)} |")
+        L.append("")
+    L += ["## What each page contains (as served to wrk: no Accept-Encoding, so uncompressed)", "",
+          "| server | page | bytes | table rows × columns | elements | links | tables | forms | inputs + selects | options | scripts | stylesheets |",
+          "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for key, f in facts.items():
+        L.append(f"| {key.split('/')[0]} | {key.split('/')[1]} | {f['bytes']:,} | {f['rows']} × {f['columns']} | {f['elements']:,} | "
+                 f"{f['links']:,} | {f['tables']} | {f['forms']} | {f['inputs']} | {f['options']} | {f['scripts']} | {f['stylesheets']} |")
+    L += ["", "What the pages are (the numbers above count the HTML document only; each page's stylesheets "
+          "and scripts are further requests, cached by a browser, and not measured):", "",
+          "- Datasette's table view (`/registry/registry_items`): its page shell, the exact row count of the "
+          "table or of the filter (200,000 / \"32,297 rows where registry = road-works and year > 2000\"), the "
+          "filter form (one row per current filter plus an empty one, each a column select and 20 operators), "
+          "sort controls, a link to edit the SQL, export links (JSON, CSV, advanced export options), the "
+          "100 × 11 table (every column, `lat` and `lon` included; each id links to the row's page), the "
+          "next-page link, the table's `CREATE TABLE` / `CREATE INDEX` text, the time its queries took, and "
+          "its JavaScript for column actions.",
+          "- opengov-api's registry browser (`/registries/bench`): the site shell (skip link, navigation, "
+          "language switch, footer with the page's API call and its curl command), the sample-data notice, the "
+          "registry's description and passport (keywords, license, publisher, release, sources, the 9-field "
+          "schema table), the filter form named like the API's filters (search, a control per field), the "
+          "matching count (counted up to 1,000, cached per release: \"at least 1000\" here; `count=exact` "
+          "counts them all), the downloads "
+          "of the same filter (CSV, CSV for Excel, GeoJSON, NDJSON), the map container (Leaflet then loads "
+          "the page's items as GeoJSON: one more API request, not measured here), the 100 × 9 table (the 9 "
+          "schema fields; the point is in the map, not in columns; sortable headers; each id links to the "
+          "item in the API), the pager and the citations.",
+          "- Neither server compresses here: wrk sends no `Accept-Encoding` (opengov-api would send gzip or "
+          "brotli to a browser)."]
+    notes = []
+    quiet = meta.get("quiet", "")
+    if "NOT quiet" in quiet:
+        notes.append("The machine was not quiet before every measurement (see `quiet` above: other builds were "
+                     "running); `other CPU %` in the table below shows how much other work ran during each "
+                     "endpoint's rounds. Ratios within this run carry that noise.")
+    for lbl, r in ([("Datasette", ds)] if ds else []) + [(f"opengov-api {lbl}", r) for lbl, r in ours]:
+        for e in r["endpoints"]:
+            if e["probe_status"] != 200:
+                first = (e.get("probe_body") or "").split("<title>")[-1].split("<")[0].strip()
+                notes.append(f"{lbl} {e['endpoint']}: measure.py's single probe right before the rounds got "
+                             f"HTTP {e['probe_status']} ({first or 'no title'}); the wrk rounds counted "
+                             f"{e['errors']} errors, and verify-html had checked the page before the load.")
+            elif e["errors"]:
+                kinds = ", ".join(f"{k[4:]} {v}" for k, v in e["errors_detail"].items() if v)
+                notes.append(f"{lbl} {e['endpoint']}: wrk counted {e['errors']} error(s) in {e['requests']:,} "
+                             f"requests ({kinds}; `status` = a non-2xx/3xx answer, see the server's log).")
+    if notes:
+        L += ["", "Notes:", ""] + [f"- {n}" for n in notes]
+    L += ["", "## All measurements", ""]
+    L += endpoint_table(([("Datasette", ds)] if ds else []) + [(f"opengov-api {lbl}", r) for lbl, r in ours])[:-3]
+    L += ["", "Paths:", ""]
+    for lbl, r in ([("Datasette", ds)] if ds else []) + [(f"opengov-api {lbl}", r) for lbl, r in ours]:
+        for e in r["endpoints"]:
+            L.append(f"- {lbl} {e['endpoint']}: `{e['path']}`")
+    L += ["", "## Commands", "", "```sh"] + meta.get("commands", []) + ["```", ""]
+    with open(out_md, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(L))
+    print("\n".join(L))
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -415,6 +637,10 @@ def main():
         export_rss(*args, repeats=rep)
     elif cmd == "report":
         report(*args)
+    elif cmd == "verify-html":
+        verify_html(*args)
+    elif cmd == "html-report":
+        html_report(*args)
     elif cmd == "cursor":
         print(computed_cursor(int(args[0])))
     else:

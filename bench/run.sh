@@ -5,14 +5,16 @@
 #
 #   bench/run.sh                          # everything (~20 min on 2 cores), writes bench/results/<date>-<machine>.md
 #   ROUNDS=1 DURATION=5 bench/run.sh      # quicker, less reliable
-#   STEPS="sqlite pg" bench/run.sh        # only some steps (datasette sqlite pg big revalidate)
+#   STEPS="sqlite pg" bench/run.sh        # only some steps (datasette sqlite pg big revalidate html)
 #   STEPS=revalidate bench/run.sh         # only the 304-vs-200 comparison (issue 4)
+#   STEPS=html bench/run.sh               # only the HTML pages: registry browser vs Datasette's table view
 #
 # Steps: (1) copy the kit to $KIT, generate 200,000 rows; (2) Datasette via the kit's run_peers.sh;
 # (3) opengov-api on SQLite: load-fixtures, define-registry, import, serve, verify, measure.py;
 # (4) the same on PostgreSQL ($PG_DB, created and dropped here); (5) 1,000,000 rows: import into
 # fresh SQLite and PostgreSQL databases, then export the whole registry as CSV while sampling the
-# server's VmRSS every 50 ms; (6) the report.
+# server's VmRSS every 50 ms; (6) the report. STEPS=html: Datasette's HTML table view and our registry
+# browser page (/registries/bench) on SQLite and PostgreSQL, each page checked first, into $HTML_OUT.
 #
 # Needs: target/release/opengov-api (built here with `cargo build --release --locked` when missing
 # or older than the sources, never while another build runs), python3, curl, wrk (apt), psql,
@@ -50,6 +52,10 @@ MACHINE=${MACHINE:-$(hostname -s)}
 DATE=${DATE:-$(date -u +%Y-%m-%d)}
 OUT=${OUT:-$BENCH/results/$DATE-$MACHINE.md}
 REVALIDATE_OUT=${REVALIDATE_OUT:-$BENCH/results/$DATE-$MACHINE-revalidate.md}
+HTML_OUT=${HTML_OUT:-$BENCH/results/$DATE-$MACHINE-html.md}
+HTML_BACKENDS=${HTML_BACKENDS:-"sqlite pg"}
+DS_PORT=${DS_PORT:-8001}
+DATASETTE_SPEC=${DATASETTE_SPEC:-"datasette==0.65.5"}   # the kit's run_peers.sh default
 
 [ "$PG_DB" = test ] && { echo "refusing to use the database named test" >&2; exit 2; }
 [ "$DURATION" -le 120 ] || { echo "DURATION is capped at 120 s" >&2; exit 2; }
@@ -138,7 +144,9 @@ wait_http() {  # url seconds
 }
 
 start_server() {  # database-url log
-  local args=(serve --bind "127.0.0.1:$PORT" --database-url "$1")
+  # All load comes from one loopback address: the per-IP rate limit (on by default) would answer
+  # most of it with 429, so it is off, as in bench/load.sh.
+  local args=(serve --bind "127.0.0.1:$PORT" --database-url "$1" --rate-limit-per-minute 0)
   [ -n "$WORKERS" ] && args+=(--workers "$WORKERS")
   printf '%s\n' "$BIN ${args[*]} &" >> "$WORK/commands.txt"
   "$BIN" "${args[@]}" > "$2" 2>&1 &
@@ -301,6 +309,73 @@ print("\n".join(lines))
 PY
 }
 
+# HTML pages: Datasette's table view and our registry browser, 100 rows each, first page and the
+# filtered page; every page verified (200, text/html, the expected 100 rows in order) before wrk.
+# Our JSON items call with the same parameters is measured beside the page: the page runs that
+# query, so the difference is the page's own work.
+write_html_args() {  # file
+  cat > "$1" <<EOF
+--name=opengov-api-html
+--endpoint=h1_first_page=/registries/bench?limit=100&lang=en
+--endpoint=h2_filtered=/registries/bench?registry=road-works&year__gt=2000&limit=100&lang=en
+--endpoint=j1_json_first_page=/api/v1/registries/bench/items?limit=100&lang=en
+--endpoint=j2_json_filtered=/api/v1/registries/bench/items?registry=road-works&year__gt=2000&limit=100&lang=en
+EOF
+}
+
+measure_html() {  # name base pid args label
+  python3 "$BENCH/helpers.py" verify-html "$2" "$4" "$KIT/data/registry_items.csv" "$WORK/html-pages.json" "$1" \
+    | tee -a "$WORK/verify-html.txt" >&2
+  wait_quiet "html-$5"
+  log "measuring the HTML pages of $1"
+  (cd "$KIT" && cmd python3 measure.py @"$4" --base "$2" --pid "$3" \
+      --rounds "$ROUNDS" --threads "$THREADS" --conns "$CONNS" --duration "$DURATION" --warmup "$WARMUP" \
+      --id-max "$ROWS" --json-out "$WORK/html-$5.json" --md-out "$WORK/html-$5.md" > /dev/null)
+}
+
+step_html() {
+  local ds_base="http://127.0.0.1:$DS_PORT" label url
+  rm -f "$WORK"/html-*.json "$WORK/verify-html.txt"
+  if [ ! -x "$KIT/.venv/bin/datasette" ]; then
+    log "installing $DATASETTE_SPEC into $KIT/.venv (as the kit's run_peers.sh does)"
+    (cd "$KIT" && python3 -m venv .venv && .venv/bin/pip install -q "$DATASETTE_SPEC")
+  fi
+  # The kit's own command line (run_peers.sh: run_datasette).
+  log "starting Datasette on $ds_base"
+  printf '(cd %s) %s\n' "$KIT" ".venv/bin/datasette serve -i data/registry.db -h 127.0.0.1 -p $DS_PORT --setting suggest_facets off &" >> "$WORK/commands.txt"
+  (cd "$KIT" && exec .venv/bin/datasette serve -i data/registry.db -h 127.0.0.1 -p "$DS_PORT" --setting suggest_facets off) \
+    > "$WORK/datasette-html.log" 2>&1 &
+  SERVER_PID=$!
+  wait_http "$ds_base/-/versions.json" 60
+  cat > "$WORK/datasette-html.args" <<EOF
+--name=datasette-html
+--endpoint=h1_first_page=/registry/registry_items?_size=100
+--endpoint=h2_filtered=/registry/registry_items?_size=100&registry=road-works&year__gt=2000
+EOF
+  measure_html Datasette "$ds_base" "$SERVER_PID" "$WORK/datasette-html.args" datasette
+  stop_server
+  write_html_args "$WORK/opengov-html.args"
+  for label in $HTML_BACKENDS; do
+    case "$label" in
+      sqlite)
+        url="sqlite://$WORK/sqlite-200k.db"
+        rm -f "$WORK/sqlite-200k.db" "$WORK/sqlite-200k.db-wal" "$WORK/sqlite-200k.db-shm"
+        load_db "$url" "$KIT/data/registry_items.csv" 200k-sqlite ;;
+      pg)
+        url=$PG_URL
+        fresh_pg
+        load_db "$url" "$KIT/data/registry_items.csv" 200k-pg ;;
+      *) log "unknown HTML backend $label"; continue ;;
+    esac
+    start_server "$url" "$WORK/server-html-$label.log"
+    measure_html "opengov-api-$label" "$BASE" "$SERVER_PID" "$WORK/opengov-html.args" "$label"
+    stop_server
+  done
+  write_meta
+  python3 "$BENCH/helpers.py" html-report "$HTML_OUT" "$WORK" > /dev/null
+  log "wrote $HTML_OUT"
+}
+
 write_meta() {
   python3 - "$WORK" <<EOF
 import json, os, subprocess, sys
@@ -322,7 +397,7 @@ meta = {
   "config": "wrk -t$THREADS -c$CONNS -d${DURATION}s x $ROUNDS rounds per endpoint (medians), ${WARMUP}s warm-up; CSV: $CSV_REPEATS downloads (median); $ROWS rows; opengov-api workers: ${WORKERS:-default (one per core)}; PostgreSQL " + sh("psql -h $PG_HOST -p $PG_PORT -U $PG_USER -qtAX -c 'show server_version' postgres"),
   "quiet": "; ".join(l.strip() for l in open(os.path.join(w, "quiet.txt"))) if os.path.exists(os.path.join(w, "quiet.txt")) else "n/a",
   "imports": imports,
-  "commands": ["# bench/run.sh ran, from $REPO:"] + [l.rstrip("\n") for l in open(os.path.join(w, "commands.txt"))],
+  "commands": ["# MACHINE=$MACHINE STEPS=\"$STEPS\" ROUNDS=$ROUNDS DURATION=$DURATION QUIET_BUSY_PCT=$QUIET_BUSY_PCT QUIET_MAX_S=$QUIET_MAX_S bench/run.sh ran, from $REPO:"] + [l.rstrip("\n") for l in open(os.path.join(w, "commands.txt"))],
 }
 json.dump(meta, open(os.path.join(w, "meta.json"), "w"), indent=2)
 EOF
@@ -347,6 +422,7 @@ for s in $STEPS; do
     pg) step_pg ;;
     big) step_big ;;
     revalidate) step_revalidate ;;
+    html) step_html ;;
     *) log "unknown step $s" ;;
   esac
 done
