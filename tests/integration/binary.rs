@@ -1,8 +1,31 @@
 //! Helpers of the tests that drive the real binary as a child process (`shutdown`, `crash`).
 
+use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_opengov-api");
+
+/// Starts `command` with its log (stderr) read line by line on its own thread, so the child
+/// never blocks on a full pipe; stdout is discarded.
+pub fn spawn_with_log(command: &mut Command) -> (Child, mpsc::Receiver<String>) {
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the binary");
+    let (tx, lines) = mpsc::channel();
+    let stderr = child.stderr.take().expect("piped stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    (child, lines)
+}
 
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {

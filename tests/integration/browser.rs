@@ -11,10 +11,9 @@
 //! for a fixed time.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, MutexGuard, mpsc};
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::types::Event;
@@ -22,7 +21,7 @@ use headless_chrome::protocol::cdp::{Emulation, Log, Page, Runtime};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use serde_json::{Value, json};
 
-use crate::binary::{BIN, free_port};
+use crate::binary::{BIN, free_port, spawn_with_log};
 
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
 /// axe-core, vendored from npm (see tests/vendor/axe-core/README.md).
@@ -100,23 +99,13 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("x.db").display());
         let addr = format!("127.0.0.1:{}", free_port());
-        let mut child = Command::new(BIN)
-            .args(["serve", "--bind", &addr, "--database-url", &url])
-            .args(["--rate-limit-per-minute", "0", "--map-tiles-url", tiles])
-            .env("RUST_LOG", "info")
-            .current_dir(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // The log is drained on its own thread, so the server never blocks on a full pipe.
-        let (tx, lines) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let (child, lines) = spawn_with_log(
+            Command::new(BIN)
+                .args(["serve", "--bind", &addr, "--database-url", &url])
+                .args(["--rate-limit-per-minute", "0", "--map-tiles-url", tiles])
+                .env("RUST_LOG", "info")
+                .current_dir(dir.path()),
+        );
         let server = Server {
             child,
             base: format!("http://{addr}"),

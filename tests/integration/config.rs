@@ -3,17 +3,17 @@
 //! file, the key and the line; `--log-format json` writes one JSON object per line.
 //! Regenerate the table with `UPDATE_CONFIG_DOC=1 cargo test --test integration config_doc`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc;
 use std::time::Duration;
 
 use clap::CommandFactory;
 use serde_json::Value;
 
-use crate::binary::{BIN, free_port};
+use crate::binary::{BIN, free_port, spawn_with_log};
 
 const DOC: &str = "docs/CONFIGURATION.md";
 const BEGIN: &str = "<!-- BEGIN OPTIONS: generated from src/cli.rs; \
@@ -70,20 +70,7 @@ impl Drop for Server {
 
 impl Server {
     fn start(command: &mut Command) -> Self {
-        let mut child = command
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, lines) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let (child, lines) = spawn_with_log(command);
         Server { child, lines }
     }
 
