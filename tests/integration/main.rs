@@ -26,5 +26,6 @@ mod replica;
 mod resilience;
 mod resources;
 mod shutdown;
+mod tools;
 mod web;
 mod writes;
