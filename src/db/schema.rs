@@ -144,6 +144,7 @@ diesel::table! {
         reported_on -> Nullable<Text>,
         metric -> Nullable<Text>,
         value -> Nullable<Double>,
+        occurred -> Nullable<Text>,
     }
 }
 
@@ -163,6 +164,17 @@ diesel::table! {
         lang -> Text,
         value -> Text,
         source_id -> Nullable<Text>,
+        wording -> Text,
+    }
+}
+
+diesel::table! {
+    field_provenance (entity_type, entity_id, field) {
+        entity_type -> Text,
+        entity_id -> Text,
+        field -> Text,
+        source_id -> Nullable<Text>,
+        classified -> Nullable<Text>,
     }
 }
 
@@ -187,6 +199,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     progress_updates,
     record_sources,
     localized_texts,
+    field_provenance,
     registries,
     releases,
     changes,

@@ -8,7 +8,7 @@ use crate::models::institutions::{Involvement, SubjectKind, involvements_of_subj
 use crate::models::lang::TextBundle;
 use crate::models::milestones::{Milestone, MilestoneExpand, drain_where, of_commitments};
 use crate::models::progress::{self, Assessment, Progress, ProgressUpdate, UpdatesOf};
-use crate::models::provenance::Provenance;
+use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance};
 use crate::models::sources::Source;
 use crate::models::vocab::{OgpValue, Role};
 use crate::models::{Page, PageRequest, entity};
@@ -31,6 +31,8 @@ pub struct Commitment {
     pub row: CommitmentRow,
     pub texts: TextBundle,
     pub sources: Vec<Source>,
+    /// Provenance of single fields (a source of their own, or the project\'s classification).
+    pub fields: FieldProvenances,
     pub ogp_values: Vec<OgpValue>,
     pub progress: Progress,
     pub milestones: Option<Vec<Milestone>>,
@@ -215,7 +217,11 @@ fn assemble(
         .into_iter()
         .map(|row| {
             let id = row.id.clone();
-            let (texts, sources) = provenance.take(&id);
+            let RecordProvenance {
+                texts,
+                sources,
+                fields,
+            } = provenance.take(&id);
             let ogp_values = drain_where(&mut values, |(cid, _)| *cid == id)
                 .into_iter()
                 .filter_map(|(_, v)| v.parse().ok())
@@ -223,6 +229,7 @@ fn assemble(
             Commitment {
                 texts,
                 sources,
+                fields,
                 ogp_values,
                 progress: rollups.get(&id).copied().unwrap_or_default(),
                 milestones: milestones

@@ -14,12 +14,14 @@ use crate::db::schema::*;
 use crate::models::commitments::CommitmentRow;
 use crate::models::entity;
 use crate::models::institutions::{InstitutionRow, InvolvementRow};
-use crate::models::lang::Lang;
+use crate::models::lang::{Lang, StoredText, Wording};
 use crate::models::milestones::MilestoneRow;
 use crate::models::partial_date::PartialDate;
 use crate::models::plans::{EndorsementRow, MemberRow, PlanRow, SpaceRow};
 use crate::models::progress::{AssessmentRow, ProgressUpdateRow};
-use crate::models::provenance::{TextRow, insert_record_source, insert_text};
+use crate::models::provenance::{
+    FieldProvenance, FieldProvenanceRow, TextRow, insert_field, insert_record_source, insert_text,
+};
 use crate::models::sources::Source;
 use crate::models::vocab::*;
 
@@ -57,6 +59,17 @@ struct Prov {
     /// Per-field exceptions to `text_sources`: field → language → source id.
     #[serde(default)]
     field_sources: BTreeMap<String, BTreeMap<String, String>>,
+    /// Texts that are not their source's own words: field → language → `summary` (the
+    /// project's summary of the source) or `project` (the project's own words, no source).
+    #[serde(default)]
+    wording: BTreeMap<String, BTreeMap<String, String>>,
+    /// Non-text fields stated by one particular source: field → source id.
+    #[serde(default)]
+    fact_sources: BTreeMap<String, String>,
+    /// Non-text fields whose value is the project's own classification, credited to no source:
+    /// field → what the classification is based on.
+    #[serde(default)]
+    classified: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -188,6 +201,10 @@ struct InvolvementFx {
     source_label: Option<String>,
     #[serde(default)]
     sources: Vec<String>,
+    #[serde(default)]
+    fact_sources: BTreeMap<String, String>,
+    #[serde(default)]
+    classified: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,7 +293,10 @@ struct ProgressUpdateFx {
     plan_id: Option<String>,
     commitment_id: Option<String>,
     milestone_id: Option<String>,
-    date: Option<String>,
+    /// When the report was made.
+    reported_on: Option<String>,
+    /// When the reported event happened.
+    occurred: Option<String>,
     #[serde(default)]
     claim: Texts,
     metric: Option<String>,
@@ -348,6 +368,7 @@ pub struct PlanFixtures {
     pub(crate) progress_updates: Vec<ProgressUpdateRow>,
     pub(crate) record_sources: Vec<(String, String, String)>,
     pub(crate) texts: Vec<TextRow>,
+    pub(crate) field_provenance: Vec<FieldProvenanceRow>,
 }
 
 /// Collects problems while converting fixture records into rows.
@@ -549,13 +570,16 @@ impl PlanFixtures {
             .collect();
         let plan_ids: HashSet<String> = HashSet::from([plan_file.plan.id.clone()]);
 
-        // Records the provenance and texts of one record, checking both.
+        // Records the provenance and texts of one record, checking both. `facts` lists the
+        // record's non-text fields and whether each has a value: only those can name a source of
+        // their own (`fact_sources`) or be marked as the project's classification (`classified`).
         let attach = |c: &mut Checker,
                       out: &mut PlanFixtures,
                       entity_type: &str,
                       id: &str,
                       prov: &Prov,
-                      texts: &[(&str, &Texts)]| {
+                      texts: &[(&str, &Texts)],
+                      facts: &[(&str, bool)]| {
             let record = format!("{entity_type} {id}");
             if prov.sources.is_empty() {
                 c.problem(&record, "names no source (sources = [...])");
@@ -592,6 +616,26 @@ impl PlanFixtures {
                     }
                 }
             }
+            for (field, by_lang) in &prov.wording {
+                let text = texts.iter().find(|(name, _)| name == field).map(|t| t.1);
+                for (lang, kind) in by_lang {
+                    if text.is_none_or(|t| !t.contains_key(lang)) {
+                        c.problem(
+                            &record,
+                            format!("wording.{field}.{lang}: the record has no such text"),
+                        );
+                    }
+                    if !matches!(
+                        kind.parse::<Wording>(),
+                        Ok(Wording::Summary | Wording::Project)
+                    ) {
+                        c.problem(
+                            &record,
+                            format!("wording.{field}.{lang}: {kind:?} is not summary or project"),
+                        );
+                    }
+                }
+            }
             for (field, by_lang) in texts {
                 for (lang, value) in by_lang.iter() {
                     if lang.parse::<Lang>().is_err() {
@@ -608,25 +652,97 @@ impl PlanFixtures {
                         );
                         continue;
                     }
+                    let wording = prov
+                        .wording
+                        .get(*field)
+                        .and_then(|by_lang| by_lang.get(lang.as_str()))
+                        .and_then(|kind| kind.parse::<Wording>().ok())
+                        .unwrap_or_default();
                     let source = prov
                         .field_sources
                         .get(*field)
                         .and_then(|by_lang| by_lang.get(lang.as_str()))
                         .or_else(|| prov.text_sources.get(lang.as_str()));
-                    match source {
-                        Some(sid) => out.texts.push((
-                            entity_type.to_owned(),
-                            id.to_owned(),
-                            (*field).to_owned(),
-                            lang.clone(),
-                            value.trim().to_owned(),
-                            sid.clone(),
-                        )),
-                        None => c.problem(
-                            &record,
-                            format!("{field}.{lang}: text_sources names no source for {lang:?}"),
-                        ),
-                    }
+                    let source = match (wording, source) {
+                        (Wording::Project, None) => None,
+                        (Wording::Project, Some(sid)) => {
+                            c.problem(
+                                &record,
+                                format!(
+                                    "{field}.{lang}: the project's own wording is credited to \
+                                     {sid:?}: leave the source out"
+                                ),
+                            );
+                            continue;
+                        }
+                        (_, Some(sid)) => Some(sid.clone()),
+                        (_, None) => {
+                            c.problem(
+                                &record,
+                                format!(
+                                    "{field}.{lang}: text_sources names no source for {lang:?}"
+                                ),
+                            );
+                            continue;
+                        }
+                    };
+                    out.texts.push(TextRow {
+                        entity_type: entity_type.to_owned(),
+                        entity_id: id.to_owned(),
+                        field: (*field).to_owned(),
+                        lang: lang.clone(),
+                        text: StoredText {
+                            value: value.trim().to_owned(),
+                            source,
+                            wording,
+                        },
+                    });
+                }
+            }
+            let has_value = |field: &str| facts.iter().any(|(name, set)| *name == field && *set);
+            for (field, sid) in &prov.fact_sources {
+                if !has_value(field) {
+                    c.problem(
+                        &record,
+                        format!("fact_sources.{field}: not a field of this record with a value"),
+                    );
+                } else if !prov.sources.contains(sid) {
+                    c.problem(
+                        &record,
+                        format!("fact_sources.{field}: {sid:?} is not among the record's sources"),
+                    );
+                } else if prov.classified.contains_key(field) {
+                    c.problem(
+                        &record,
+                        format!("{field}: both sourced (fact_sources) and classified"),
+                    );
+                } else {
+                    out.field_provenance.push(FieldProvenanceRow::new(
+                        entity_type,
+                        id,
+                        field,
+                        FieldProvenance::Source(sid.clone()),
+                    ));
+                }
+            }
+            for (field, basis) in &prov.classified {
+                if !has_value(field) {
+                    c.problem(
+                        &record,
+                        format!("classified.{field}: not a field of this record with a value"),
+                    );
+                } else if basis.trim().is_empty() {
+                    c.problem(
+                        &record,
+                        format!("classified.{field}: say what the classification is based on"),
+                    );
+                } else if !prov.fact_sources.contains_key(field) {
+                    out.field_provenance.push(FieldProvenanceRow::new(
+                        entity_type,
+                        id,
+                        field,
+                        FieldProvenance::Classified(basis.trim().to_owned()),
+                    ));
                 }
             }
         };
@@ -653,6 +769,12 @@ impl PlanFixtures {
                 &i.id,
                 &i.prov,
                 &[("name", &i.name), ("short_name", &i.short_name)],
+                &[
+                    ("kind", true),
+                    ("parent_id", i.parent_id.is_some()),
+                    ("homepage", i.homepage.is_some()),
+                    ("edrpou", i.edrpou.is_some()),
+                ],
             );
             out.institutions.push(InstitutionRow {
                 id: i.id.clone(),
@@ -708,9 +830,18 @@ impl PlanFixtures {
                 &id,
                 &Prov {
                     sources: v.sources.clone(),
+                    fact_sources: v.fact_sources.clone(),
+                    classified: v.classified.clone(),
                     ..Prov::default()
                 },
                 &[],
+                &[
+                    ("role", true),
+                    ("institution_id", true),
+                    ("plan_id", v.plan_id.is_some()),
+                    ("commitment_id", v.commitment_id.is_some()),
+                    ("milestone_id", v.milestone_id.is_some()),
+                ],
             );
             out.involvements.push(InvolvementRow {
                 id,
@@ -734,6 +865,14 @@ impl PlanFixtures {
             &m.id,
             &m.prov,
             &[("name", &m.name)],
+            &[
+                ("country", true),
+                ("ogp_track", true),
+                ("joined_year", m.joined_year.is_some()),
+                ("katottg", m.katottg.is_some()),
+                ("koatuu", m.koatuu.is_some()),
+                ("ogp_url", m.ogp_url.is_some()),
+            ],
         );
         out.members.push(MemberRow {
             id: m.id.clone(),
@@ -782,6 +921,22 @@ impl PlanFixtures {
                 ("monitoring", &p.monitoring),
                 ("oversight_body", &p.oversight_body),
             ],
+            &[
+                ("member_id", true),
+                ("ogp_id", p.ogp_id.is_some()),
+                ("year_of_submission", p.year_of_submission.is_some()),
+                ("date_submitted", p.date_submitted.is_some()),
+                ("end_date", p.end_date.is_some()),
+                (
+                    "locally_approved_period",
+                    p.locally_approved_period.is_some(),
+                ),
+                ("participant_groups", p.participant_groups.is_some()),
+                ("public_meetings", p.public_meetings.is_some()),
+                ("invitations", p.invitations.is_some()),
+                ("invitations_qualifier", p.invitations_qualifier.is_some()),
+                ("oversight_body_status", p.oversight_body_status.is_some()),
+            ],
         );
         out.plans.push(PlanRow {
             id: p.id.clone(),
@@ -813,6 +968,10 @@ impl PlanFixtures {
                 &s.id,
                 &s.prov,
                 &[("name", &s.name)],
+                &[
+                    ("channel", s.channel.is_some()),
+                    ("institution_id", s.institution_id.is_some()),
+                ],
             );
             out.spaces.push(SpaceRow {
                 id: s.id.clone(),
@@ -837,6 +996,10 @@ impl PlanFixtures {
                 &e.id,
                 &e.prov,
                 &[("affiliation", &e.affiliation)],
+                &[
+                    ("endorser", true),
+                    ("institution_id", e.institution_id.is_some()),
+                ],
             );
             out.endorsements.push(EndorsementRow {
                 id: e.id.clone(),
@@ -881,6 +1044,15 @@ impl PlanFixtures {
                     ("strategic_goal", &cm.strategic_goal),
                     ("ogp_values_relevance", &cm.ogp_values_relevance),
                 ],
+                &[
+                    ("plan_id", true),
+                    ("number", true),
+                    ("ogp_id", cm.ogp_id.is_some()),
+                    ("ogp_url", cm.ogp_url.is_some()),
+                    ("ogp_values", !cm.ogp_values.is_empty()),
+                    ("start_date", cm.start_date.is_some()),
+                    ("end_date", cm.end_date.is_some()),
+                ],
             );
             out.commitments.push(CommitmentRow {
                 id: cm.id.clone(),
@@ -915,6 +1087,14 @@ impl PlanFixtures {
                     &ms.id,
                     &ms.prov,
                     &[("title", &ms.title)],
+                    // No status without a source: `status` is never classified, and its source
+                    // is `status_source`.
+                    &[
+                        ("commitment_id", true),
+                        ("seq", true),
+                        ("start_date", ms.start_date.is_some()),
+                        ("due_date", ms.due_date.is_some()),
+                    ],
                 );
                 out.milestones.push(MilestoneRow {
                     id: ms.id.clone(),
@@ -952,6 +1132,17 @@ impl PlanFixtures {
                     &a.id,
                     &a.prov,
                     &[("summary", &a.summary)],
+                    &[
+                        ("kind", true),
+                        ("evaluator", a.evaluator.is_some()),
+                        ("published", a.published.is_some()),
+                        ("url", a.url.is_some()),
+                        ("verifiable", a.verifiable.is_some()),
+                        ("relevant_to_ogp_values", a.relevant_to_ogp_values.is_some()),
+                        ("potential_for_results", a.potential_for_results.is_some()),
+                        ("completion", a.completion.is_some()),
+                        ("did_it_open_government", a.did_it_open_government.is_some()),
+                    ],
                 );
                 out.assessments.push(AssessmentRow {
                     id: a.id.clone(),
@@ -1003,7 +1194,17 @@ impl PlanFixtures {
             if u.value.is_some_and(|v| !v.is_finite()) {
                 c.problem(&record, "value must be a finite number");
             }
-            let date = c.date(&record, "date", u.date.as_deref());
+            let reported_on = c.date(&record, "reported_on", u.reported_on.as_deref());
+            let occurred = c.date(&record, "occurred", u.occurred.as_deref());
+            // A date means one thing and names the source that gives it.
+            for (field, date) in [("reported_on", &u.reported_on), ("occurred", &u.occurred)] {
+                if date.is_some() && !u.prov.fact_sources.contains_key(field) {
+                    c.problem(
+                        &record,
+                        format!("{field}: name the source that gives it (fact_sources.{field})"),
+                    );
+                }
+            }
             attach(
                 &mut c,
                 &mut out,
@@ -1011,13 +1212,23 @@ impl PlanFixtures {
                 &u.id,
                 &u.prov,
                 &[("claim", &u.claim)],
+                &[
+                    ("plan_id", u.plan_id.is_some()),
+                    ("commitment_id", u.commitment_id.is_some()),
+                    ("milestone_id", u.milestone_id.is_some()),
+                    ("reported_on", u.reported_on.is_some()),
+                    ("occurred", u.occurred.is_some()),
+                    ("metric", u.metric.is_some()),
+                    ("value", u.value.is_some()),
+                ],
             );
             out.progress_updates.push(ProgressUpdateRow {
                 id: u.id.clone(),
                 action_plan_id: u.plan_id.clone(),
                 commitment_id: u.commitment_id.clone(),
                 milestone_id: u.milestone_id.clone(),
-                reported_on: date.map(|d| d.to_string()),
+                reported_on: reported_on.map(|d| d.to_string()),
+                occurred: occurred.map(|d| d.to_string()),
                 metric: u.metric.clone(),
                 value: u.value,
             });
@@ -1129,6 +1340,9 @@ impl PlanFixtures {
         for text in &self.texts {
             insert_text(conn, text)?;
         }
+        for row in &self.field_provenance {
+            insert_field(conn, row)?;
+        }
         Ok(LoadSummary {
             sources: self.sources.len(),
             institutions: self.institutions.len(),
@@ -1166,6 +1380,10 @@ fn delete_plan_data(conn: &mut DbConn) -> QueryResult<()> {
         localized_texts::table.filter(localized_texts::entity_type.eq_any(PLAN_ENTITIES)),
     )
     .execute(conn)?;
+    diesel::delete(
+        field_provenance::table.filter(field_provenance::entity_type.eq_any(PLAN_ENTITIES)),
+    )
+    .execute(conn)?;
     diesel::delete(record_sources::table.filter(record_sources::entity_type.eq_any(PLAN_ENTITIES)))
         .execute(conn)?;
     diesel::delete(progress_updates::table).execute(conn)?;
@@ -1186,10 +1404,14 @@ fn delete_plan_data(conn: &mut DbConn) -> QueryResult<()> {
     let cited_by_texts = localized_texts::table
         .filter(localized_texts::source_id.is_not_null())
         .select(localized_texts::source_id.assume_not_null());
+    let cited_by_fields = field_provenance::table
+        .filter(field_provenance::source_id.is_not_null())
+        .select(field_provenance::source_id.assume_not_null());
     diesel::delete(
         sources::table
             .filter(sources::id.ne_all(cited_by_records))
-            .filter(sources::id.ne_all(cited_by_texts)),
+            .filter(sources::id.ne_all(cited_by_texts))
+            .filter(sources::id.ne_all(cited_by_fields)),
     )
     .execute(conn)?;
     Ok(())

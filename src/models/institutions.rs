@@ -6,7 +6,7 @@ use crate::db::DbConn;
 use crate::db::schema::{institutions, involvements, milestones};
 use crate::models::lang::TextBundle;
 use crate::models::milestones::drain_where;
-use crate::models::provenance::Provenance;
+use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance};
 use crate::models::sources::Source;
 use crate::models::vocab::{InstitutionKind, Role};
 use crate::models::{Page, PageRequest, entity};
@@ -27,6 +27,8 @@ pub struct Institution {
     pub row: InstitutionRow,
     pub texts: TextBundle,
     pub sources: Vec<Source>,
+    /// Provenance of single fields (a source of their own, or the project\'s classification).
+    pub fields: FieldProvenances,
     /// Present when asked for (`expand=involvements`).
     pub involvements: Option<Vec<Involvement>>,
 }
@@ -193,7 +195,11 @@ fn assemble(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (texts, sources) = provenance.take(&row.id);
+            let RecordProvenance {
+                texts,
+                sources,
+                fields,
+            } = provenance.take(&row.id);
             let involvements = involvements
                 .as_mut()
                 .map(|all| drain_where(all, |i| i.row.institution_id == row.id));
@@ -201,6 +207,7 @@ fn assemble(
                 row,
                 texts,
                 sources,
+                fields,
                 involvements,
             }
         })

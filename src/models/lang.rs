@@ -58,29 +58,80 @@ impl FromStr for Lang {
 
 /// One text served in one language, saying which (so a fallback is never silent).
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[schema(example = json!({"value": "Providing businesses and residents with high-quality municipal services…", "lang": "en", "fallback": false, "source": "ogp-eoc-c1"}))]
+#[schema(example = json!({"value": "Providing businesses and residents with high-quality municipal services…", "lang": "en", "fallback": false, "source": "ogp-eoc-c1", "wording": "source"}))]
 pub struct LocalizedText {
     pub value: String,
     /// The language `value` is written in.
     pub lang: Lang,
     /// True when the requested language had no text and another language was served instead.
     pub fallback: bool,
-    /// Id of the source this wording comes from (see `/api/v1/sources`).
+    /// Id of the source this wording comes from (see `/api/v1/sources`); null for the project's
+    /// own wording.
     pub source: Option<String>,
+    /// Whose words these are: the source's, the project's summary of the source, or the
+    /// project's own.
+    pub wording: Wording,
 }
 
-/// All the texts of one record: field name → language → (wording, source id).
+/// Whose words a text is. A text credited to a source is that source's own words unless it is
+/// marked as the project's summary of it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Wording {
+    /// The source's own words (quoted, possibly cut with `…`).
+    #[default]
+    Source,
+    /// The project's summary of what the source says (the source is named).
+    Summary,
+    /// The project's own wording, credited to no source (e.g. a sample registry's description).
+    Project,
+}
+
+impl Wording {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Wording::Source => "source",
+            Wording::Summary => "summary",
+            Wording::Project => "project",
+        }
+    }
+}
+
+impl FromStr for Wording {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "source" => Ok(Wording::Source),
+            "summary" => Ok(Wording::Summary),
+            "project" => Ok(Wording::Project),
+            other => Err(format!(
+                "unknown wording {other:?} (source, summary, project)"
+            )),
+        }
+    }
+}
+
+/// One text as stored: its wording, the source it is credited to, and whose words it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredText {
+    pub value: String,
+    pub source: Option<String>,
+    pub wording: Wording,
+}
+
+/// All the texts of one record: field name → language → stored text.
 #[derive(Debug, Clone, Default)]
 pub struct TextBundle {
-    fields: BTreeMap<String, BTreeMap<Lang, (String, Option<String>)>>,
+    fields: BTreeMap<String, BTreeMap<Lang, StoredText>>,
 }
 
 impl TextBundle {
-    pub fn insert(&mut self, field: &str, lang: Lang, value: String, source: Option<String>) {
+    pub fn insert(&mut self, field: &str, lang: Lang, text: StoredText) {
         self.fields
             .entry(field.to_owned())
             .or_default()
-            .insert(lang, (value, source));
+            .insert(lang, text);
     }
 
     /// The field in the requested language, or the first fallback that has it; `None` when no
@@ -88,11 +139,12 @@ impl TextBundle {
     pub fn pick(&self, field: &str, requested: Lang) -> Option<LocalizedText> {
         let by_lang = self.fields.get(field)?;
         requested.fallback_chain().into_iter().find_map(|lang| {
-            by_lang.get(&lang).map(|(value, source)| LocalizedText {
-                value: value.clone(),
+            by_lang.get(&lang).map(|text| LocalizedText {
+                value: text.value.clone(),
                 lang,
                 fallback: lang != requested,
-                source: source.clone(),
+                source: text.source.clone(),
+                wording: text.wording,
             })
         })
     }
@@ -103,7 +155,7 @@ impl TextBundle {
         self.fields.get(field).into_iter().flat_map(|by_lang| {
             by_lang
                 .iter()
-                .map(|(lang, (value, _))| (*lang, value.as_str()))
+                .map(|(lang, text)| (*lang, text.value.as_str()))
         })
     }
 
@@ -122,8 +174,13 @@ mod tests {
     #[test]
     fn pick_prefers_the_request_then_the_chain() {
         let mut bundle = TextBundle::default();
-        bundle.insert("title", Lang::Es, "título".into(), None);
-        bundle.insert("title", Lang::En, "title".into(), Some("s".into()));
+        let text = |value: &str, source: Option<&str>| StoredText {
+            value: value.into(),
+            source: source.map(Into::into),
+            wording: Wording::Source,
+        };
+        bundle.insert("title", Lang::Es, text("título", None));
+        bundle.insert("title", Lang::En, text("title", Some("s")));
         let es = bundle.pick("title", Lang::Es).unwrap();
         assert_eq!(
             (es.value.as_str(), es.lang, es.fallback),

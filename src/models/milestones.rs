@@ -8,7 +8,7 @@ use crate::db::schema::{commitments, involvements, milestones, sources};
 use crate::models::institutions::{Involvement, SubjectKind, involvements_of_subjects};
 use crate::models::lang::TextBundle;
 use crate::models::progress::{ProgressUpdate, UpdatesOf, updates};
-use crate::models::provenance::Provenance;
+use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance};
 use crate::models::sources::Source;
 use crate::models::vocab::MilestoneStatus;
 use crate::models::{Page, PageRequest, entity};
@@ -33,6 +33,8 @@ pub struct Milestone {
     pub row: MilestoneRow,
     pub texts: TextBundle,
     pub sources: Vec<Source>,
+    /// Provenance of single fields (a source of their own, or the project\'s classification).
+    pub fields: FieldProvenances,
     /// The source that reports the status, when a status is known.
     pub status_source: Option<Source>,
     pub involvements: Option<Vec<Involvement>>,
@@ -198,7 +200,11 @@ fn assemble(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (texts, sources) = provenance.take(&row.id);
+            let RecordProvenance {
+                texts,
+                sources,
+                fields,
+            } = provenance.take(&row.id);
             let id = row.id.clone();
             Milestone {
                 status_source: row
@@ -214,6 +220,7 @@ fn assemble(
                 row,
                 texts,
                 sources,
+                fields,
             }
         })
         .collect())

@@ -17,9 +17,11 @@ use crate::db::schema::*;
 use crate::models::commitments::CommitmentRow;
 use crate::models::fixtures::{PLAN_ENTITIES, PlanFixtures};
 use crate::models::institutions::{InstitutionRow, InvolvementRow};
+use crate::models::lang::{StoredText, Wording};
 use crate::models::milestones::MilestoneRow;
 use crate::models::plans::{EndorsementRow, MemberRow, PlanRow, SpaceRow};
 use crate::models::progress::{AssessmentRow, ProgressUpdateRow};
+use crate::models::provenance::{FieldProvenanceRow, TextRow};
 use crate::models::registries::hex;
 use crate::models::releases::{self, Op, PLAN, Release};
 use crate::models::sources::Source;
@@ -99,14 +101,27 @@ fn records_of(fx: &PlanFixtures) -> BTreeMap<Key, Value> {
             &doc,
         );
     }
-    for (entity_type, entity_id, field, lang, value, source_id) in &fx.texts {
-        let doc = json!({"entity_type": entity_type, "entity_id": entity_id, "field": field,
-            "lang": lang, "value": value, "source_id": source_id});
+    for t in &fx.texts {
+        let mut doc = json!({"entity_type": t.entity_type, "entity_id": t.entity_id,
+            "field": t.field, "lang": t.lang, "value": t.text.value, "source_id": t.text.source});
+        // Only a text that is not its source's own words says so, so records written before
+        // texts had a wording kind compare equal.
+        if t.text.wording != Wording::Source {
+            doc["wording"] = json!(t.text.wording.as_str());
+        }
         put(
             &mut out,
             "localized_texts",
-            format!("{entity_type}/{entity_id}/{field}/{lang}"),
+            format!("{}/{}/{}/{}", t.entity_type, t.entity_id, t.field, t.lang),
             &doc,
+        );
+    }
+    for f in &fx.field_provenance {
+        put(
+            &mut out,
+            "field_provenance",
+            format!("{}/{}/{}", f.entity_type, f.entity_id, f.field),
+            f,
         );
     }
     out
@@ -144,14 +159,18 @@ fn fixtures_of(records: &[PlanRecord]) -> Result<PlanFixtures, serde_json::Error
                 field(&d, "entity_id"),
                 field(&d, "source_id"),
             )),
-            "localized_texts" => fx.texts.push((
-                field(&d, "entity_type"),
-                field(&d, "entity_id"),
-                field(&d, "field"),
-                field(&d, "lang"),
-                field(&d, "value"),
-                field(&d, "source_id"),
-            )),
+            "localized_texts" => fx.texts.push(TextRow {
+                entity_type: field(&d, "entity_type"),
+                entity_id: field(&d, "entity_id"),
+                field: field(&d, "field"),
+                lang: field(&d, "lang"),
+                text: StoredText {
+                    value: field(&d, "value"),
+                    source: Some(field(&d, "source_id")).filter(|s| !s.is_empty()),
+                    wording: field(&d, "wording").parse().unwrap_or_default(),
+                },
+            }),
+            "field_provenance" => fx.field_provenance.push(serde_json::from_value(d)?),
             other => {
                 return Err(serde::de::Error::custom(format!(
                     "unknown plan record type {other:?}"
@@ -164,18 +183,27 @@ fn fixtures_of(records: &[PlanRecord]) -> Result<PlanFixtures, serde_json::Error
 
 /// The plan as it is in the live tables.
 fn live(conn: &mut DbConn) -> QueryResult<PlanFixtures> {
-    let texts: Vec<(String, String, String, String, String, Option<String>)> =
-        localized_texts::table
-            .filter(localized_texts::entity_type.eq_any(PLAN_ENTITIES))
-            .select((
-                localized_texts::entity_type,
-                localized_texts::entity_id,
-                localized_texts::field,
-                localized_texts::lang,
-                localized_texts::value,
-                localized_texts::source_id,
-            ))
-            .load(conn)?;
+    type Text = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+    );
+    let texts: Vec<Text> = localized_texts::table
+        .filter(localized_texts::entity_type.eq_any(PLAN_ENTITIES))
+        .select((
+            localized_texts::entity_type,
+            localized_texts::entity_id,
+            localized_texts::field,
+            localized_texts::lang,
+            localized_texts::value,
+            localized_texts::source_id,
+            localized_texts::wording,
+        ))
+        .load(conn)?;
     Ok(PlanFixtures {
         sources: sources::table.select(Source::as_select()).load(conn)?,
         members: members::table.select(MemberRow::as_select()).load(conn)?,
@@ -220,11 +248,26 @@ fn live(conn: &mut DbConn) -> QueryResult<PlanFixtures> {
                 record_sources::source_id,
             ))
             .load(conn)?,
-        // Every plan text names its source (the fixture loader refuses one without).
         texts: texts
             .into_iter()
-            .map(|(t, i, f, l, v, s)| (t, i, f, l, v, s.unwrap_or_default()))
+            .map(
+                |(entity_type, entity_id, field, lang, value, source, wording)| TextRow {
+                    entity_type,
+                    entity_id,
+                    field,
+                    lang,
+                    text: StoredText {
+                        value,
+                        source,
+                        wording: wording.parse().unwrap_or_default(),
+                    },
+                },
+            )
             .collect(),
+        field_provenance: field_provenance::table
+            .filter(field_provenance::entity_type.eq_any(PLAN_ENTITIES))
+            .select(FieldProvenanceRow::as_select())
+            .load(conn)?,
     })
 }
 

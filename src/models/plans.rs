@@ -9,7 +9,7 @@ use crate::models::institutions::{Involvement, SubjectKind, involvements_of_subj
 use crate::models::lang::TextBundle;
 use crate::models::milestones::drain_where;
 use crate::models::progress::{self, Progress, ProgressUpdate, UpdatesOf};
-use crate::models::provenance::Provenance;
+use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance};
 use crate::models::sources::Source;
 use crate::models::{Page, PageRequest, entity};
 
@@ -31,6 +31,8 @@ pub struct Member {
     pub row: MemberRow,
     pub texts: TextBundle,
     pub sources: Vec<Source>,
+    /// Provenance of single fields (a source of their own, or the project\'s classification).
+    pub fields: FieldProvenances,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
@@ -79,6 +81,8 @@ pub struct WithTexts<R> {
     pub row: R,
     pub texts: TextBundle,
     pub sources: Vec<Source>,
+    /// Provenance of single fields (a source of their own, or the project\'s classification).
+    pub fields: FieldProvenances,
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +90,8 @@ pub struct Plan {
     pub row: PlanRow,
     pub texts: TextBundle,
     pub sources: Vec<Source>,
+    /// Provenance of single fields (a source of their own, or the project\'s classification).
+    pub fields: FieldProvenances,
     pub member: Option<Member>,
     pub progress: Progress,
     pub spaces: Vec<WithTexts<SpaceRow>>,
@@ -165,11 +171,16 @@ fn assemble(conn: &mut DbConn, rows: Vec<PlanRow>, expand: PlanExpand) -> QueryR
     let members: Vec<Member> = member_rows
         .into_iter()
         .map(|row| {
-            let (texts, sources) = member_provenance.take(&row.id);
+            let RecordProvenance {
+                texts,
+                sources,
+                fields,
+            } = member_provenance.take(&row.id);
             Member {
                 row,
                 texts,
                 sources,
+                fields,
             }
         })
         .collect();
@@ -211,10 +222,15 @@ fn assemble(conn: &mut DbConn, rows: Vec<PlanRow>, expand: PlanExpand) -> QueryR
         .into_iter()
         .map(|row| {
             let id = row.id.clone();
-            let (texts, sources) = provenance.take(&id);
+            let RecordProvenance {
+                texts,
+                sources,
+                fields,
+            } = provenance.take(&id);
             Plan {
                 texts,
                 sources,
+                fields,
                 member: members.iter().find(|m| m.row.id == row.member_id).cloned(),
                 progress: rollups.get(&id).copied().unwrap_or_default(),
                 spaces: drain_where(&mut spaces, |s| s.row.action_plan_id == id),
@@ -249,11 +265,16 @@ fn with_texts<R>(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (texts, sources) = provenance.take(id(&row));
+            let RecordProvenance {
+                texts,
+                sources,
+                fields,
+            } = provenance.take(id(&row));
             WithTexts {
                 row,
                 texts,
                 sources,
+                fields,
             }
         })
         .collect())

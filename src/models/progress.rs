@@ -8,7 +8,7 @@ use crate::db::DbConn;
 use crate::db::schema::{assessments, commitments, milestones, progress_updates};
 use crate::models::entity;
 use crate::models::lang::TextBundle;
-use crate::models::provenance::Provenance;
+use crate::models::provenance::{FieldProvenances, Provenance};
 use crate::models::sources::Source;
 use crate::models::vocab::MilestoneStatus;
 
@@ -76,9 +76,21 @@ pub struct ProgressUpdateRow {
     pub action_plan_id: Option<String>,
     pub commitment_id: Option<String>,
     pub milestone_id: Option<String>,
+    /// When the report was made.
     pub reported_on: Option<String>,
     pub metric: Option<String>,
     pub value: Option<f64>,
+    /// When the reported event happened. Left out of the versioned record while unknown, so
+    /// records written before the column existed compare equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub occurred: Option<String>,
+}
+
+impl ProgressUpdateRow {
+    /// The date a timeline places this update at: the event's, else the report's.
+    pub fn timeline_date(&self) -> Option<&str> {
+        self.occurred.as_deref().or(self.reported_on.as_deref())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -86,6 +98,7 @@ pub struct ProgressUpdate {
     pub row: ProgressUpdateRow,
     pub texts: TextBundle,
     pub sources: Vec<Source>,
+    pub fields: FieldProvenances,
 }
 
 /// Which records' progress updates to load.
@@ -109,24 +122,22 @@ pub fn updates(conn: &mut DbConn, of: UpdatesOf<'_>) -> QueryResult<Vec<Progress
         }
     };
     let mut rows = query.select(ProgressUpdateRow::as_select()).load(conn)?;
-    // Oldest first, undated last: sorted here so both backends agree on where nulls go.
+    // Oldest event first, undated last: sorted here so both backends agree on where nulls go.
     rows.sort_by(|a, b| {
-        (a.reported_on.is_none(), &a.reported_on, &a.id).cmp(&(
-            b.reported_on.is_none(),
-            &b.reported_on,
-            &b.id,
-        ))
+        let (da, db) = (a.timeline_date(), b.timeline_date());
+        (da.is_none(), da, &a.id).cmp(&(db.is_none(), db, &b.id))
     });
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let mut provenance = Provenance::load(conn, entity::PROGRESS_UPDATE, &ids)?;
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (texts, sources) = provenance.take(&row.id);
+            let p = provenance.take(&row.id);
             ProgressUpdate {
                 row,
-                texts,
-                sources,
+                texts: p.texts,
+                sources: p.sources,
+                fields: p.fields,
             }
         })
         .collect())
@@ -155,6 +166,7 @@ pub struct Assessment {
     pub row: AssessmentRow,
     pub texts: TextBundle,
     pub sources: Vec<Source>,
+    pub fields: FieldProvenances,
 }
 
 pub fn assessments_of_commitments(
@@ -171,11 +183,12 @@ pub fn assessments_of_commitments(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let (texts, sources) = provenance.take(&row.id);
+            let p = provenance.take(&row.id);
             Assessment {
                 row,
-                texts,
-                sources,
+                texts: p.texts,
+                sources: p.sources,
+                fields: p.fields,
             }
         })
         .collect())

@@ -9,12 +9,15 @@ use serde::Deserialize;
 use crate::db::DbConn;
 use crate::db::items;
 use crate::db::schema::{
-    commitments, institutions, localized_texts, record_sources, registries, sources,
+    commitments, field_provenance, institutions, localized_texts, record_sources, registries,
+    sources,
 };
 use crate::models::entity;
-use crate::models::lang::Lang;
+use crate::models::lang::{Lang, StoredText, Wording};
 use crate::models::partial_date::PartialDate;
-use crate::models::provenance::{TextRow, insert_record_source, insert_text};
+use crate::models::provenance::{
+    FieldProvenance, FieldProvenanceRow, TextRow, insert_field, insert_record_source, insert_text,
+};
 use crate::models::registries::geometry::GeometryKind;
 use crate::models::registries::import::FileFormat;
 use crate::models::registries::schema::{Field, FieldType, valid_field_name};
@@ -67,6 +70,19 @@ struct RegistryFx {
     conforms_to: Vec<String>,
     #[serde(default)]
     text_sources: BTreeMap<String, String>,
+    /// Whose words the registry's texts in a language are, when not their source's: language →
+    /// `summary` or `project` (the project's own words, credited to no source).
+    #[serde(default)]
+    text_wording: BTreeMap<String, String>,
+    /// Exceptions for single texts: field → language → `source`, `summary` or `project`.
+    #[serde(default)]
+    wording: BTreeMap<String, BTreeMap<String, String>>,
+    /// Passport fields stated by one particular source: field → source id.
+    #[serde(default)]
+    fact_sources: BTreeMap<String, String>,
+    /// Passport fields whose value is the project's own choice or classification: field → why.
+    #[serde(default)]
+    classified: BTreeMap<String, String>,
     fields: Vec<FieldFx>,
 }
 
@@ -95,6 +111,7 @@ pub struct RegistryDefinition {
     sources: Vec<String>,
     conforms_to: Vec<String>,
     texts: Vec<TextRow>,
+    field_provenance: Vec<FieldProvenanceRow>,
 }
 
 /// Parses and checks one `registry.toml`; `name` is used in messages.
@@ -206,7 +223,15 @@ pub fn parse(name: &str, text: &str) -> Result<RegistryDefinition, Vec<String>> 
         }
     }
 
-    // Texts: each language used must name its source.
+    for (lang, kind) in &fx.text_wording {
+        if kind == "project" && fx.text_sources.contains_key(lang) {
+            problem(format!(
+                "text_wording.{lang} is the project's own wording: leave text_sources.{lang} out"
+            ));
+        }
+    }
+    // Texts: each language used must name its source, unless the text is the project's own
+    // wording. The fields' labels and descriptions are always the project's interface words.
     let mut texts = Vec::new();
     let mut add = |problems: &mut Vec<String>,
                    entity_type: &str,
@@ -220,19 +245,46 @@ pub fn parse(name: &str, text: &str) -> Result<RegistryDefinition, Vec<String>> 
                 ));
                 continue;
             }
-            match fx.text_sources.get(lang) {
-                Some(source) => texts.push((
-                    entity_type.to_owned(),
-                    id.to_owned(),
-                    field.to_owned(),
-                    lang.clone(),
-                    value.trim().to_owned(),
-                    source.clone(),
-                )),
-                None => problems.push(format!(
-                    "{name}: {entity_type} {id}: {field}.{lang}: text_sources names no source for {lang:?}"
-                )),
-            }
+            let wording = if entity_type == entity::REGISTRY_FIELD {
+                Wording::Project
+            } else {
+                let kind = fx
+                    .wording
+                    .get(field)
+                    .and_then(|w| w.get(lang))
+                    .or_else(|| fx.text_wording.get(lang));
+                match kind.map(|k| (k, k.parse::<Wording>())) {
+                    None => Wording::Source,
+                    Some((_, Ok(w))) => w,
+                    Some((kind, Err(_))) => {
+                        problems.push(format!(
+                            "{name}: {field}.{lang}: wording {kind:?} is not source, summary or project"
+                        ));
+                        continue;
+                    }
+                }
+            };
+            let source = match (wording, fx.text_sources.get(lang)) {
+                (Wording::Project, _) => None,
+                (_, Some(source)) => Some(source.clone()),
+                (_, None) => {
+                    problems.push(format!(
+                        "{name}: {entity_type} {id}: {field}.{lang}: text_sources names no source for {lang:?}"
+                    ));
+                    continue;
+                }
+            };
+            texts.push(TextRow {
+                entity_type: entity_type.to_owned(),
+                entity_id: id.to_owned(),
+                field: field.to_owned(),
+                lang: lang.clone(),
+                text: StoredText {
+                    value: value.trim().to_owned(),
+                    source,
+                    wording,
+                },
+            });
         }
     };
     let keywords: Texts = fx
@@ -267,6 +319,60 @@ pub fn parse(name: &str, text: &str) -> Result<RegistryDefinition, Vec<String>> 
             &f.description,
         );
     }
+    let passport_facts = [
+        ("license", fx.license.is_some()),
+        ("license_url", fx.license_url.is_some()),
+        ("publisher_id", fx.publisher_id.is_some()),
+        ("contact_name", fx.contact_name.is_some()),
+        ("contact_email", fx.contact_email.is_some()),
+        ("update_frequency", fx.update_frequency.is_some()),
+        ("issued", fx.issued.is_some()),
+        ("modified", fx.modified.is_some()),
+        ("spatial", fx.spatial.is_some()),
+        ("related_commitment_id", fx.related_commitment_id.is_some()),
+    ];
+    let has_value = |field: &str| passport_facts.iter().any(|(n, set)| *n == field && *set);
+    let mut field_provenance = Vec::new();
+    for (field, sid) in &fx.fact_sources {
+        if !has_value(field) {
+            problems.push(format!(
+                "{name}: fact_sources.{field}: not a passport field with a value"
+            ));
+        } else if !fx.sources.contains(sid) {
+            problems.push(format!(
+                "{name}: fact_sources.{field}: {sid:?} is not among the registry's sources"
+            ));
+        } else if fx.classified.contains_key(field) {
+            problems.push(format!(
+                "{name}: {field}: both sourced (fact_sources) and classified"
+            ));
+        } else {
+            field_provenance.push(FieldProvenanceRow::new(
+                entity::REGISTRY,
+                &fx.slug,
+                field,
+                FieldProvenance::Source(sid.clone()),
+            ));
+        }
+    }
+    for (field, basis) in &fx.classified {
+        if !has_value(field) {
+            problems.push(format!(
+                "{name}: classified.{field}: not a passport field with a value"
+            ));
+        } else if basis.trim().is_empty() {
+            problems.push(format!(
+                "{name}: classified.{field}: say what the classification is based on"
+            ));
+        } else if !fx.fact_sources.contains_key(field) {
+            field_provenance.push(FieldProvenanceRow::new(
+                entity::REGISTRY,
+                &fx.slug,
+                field,
+                FieldProvenance::Classified(basis.trim().to_owned()),
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -299,6 +405,7 @@ pub fn parse(name: &str, text: &str) -> Result<RegistryDefinition, Vec<String>> 
         sources: fx.sources.clone(),
         conforms_to: fx.conforms_to.clone(),
         texts,
+        field_provenance,
     })
 }
 
@@ -337,7 +444,7 @@ impl RegistryDefinition {
             }
         }
         let mut wanted: Vec<&String> = self.sources.iter().collect();
-        wanted.extend(self.texts.iter().map(|t| &t.5));
+        wanted.extend(self.texts.iter().filter_map(|t| t.text.source.as_ref()));
         for s in wanted {
             let found: i64 = sources::table
                 .find(s)
@@ -418,6 +525,9 @@ impl RegistryDefinition {
         for text in &self.texts {
             insert_text(conn, text).map_err(db)?;
         }
+        for row in &self.field_provenance {
+            insert_field(conn, row).map_err(db)?;
+        }
         Ok(())
     }
 }
@@ -442,6 +552,12 @@ pub fn delete_provenance(conn: &mut DbConn, slug: &str) -> QueryResult<()> {
         localized_texts::table
             .filter(localized_texts::entity_type.eq(entity::REGISTRY_FIELD))
             .filter(localized_texts::entity_id.like(format!("{slug}/%"))),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        field_provenance::table
+            .filter(field_provenance::entity_type.eq(entity::REGISTRY))
+            .filter(field_provenance::entity_id.eq(slug)),
     )
     .execute(conn)?;
     Ok(())

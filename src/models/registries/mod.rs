@@ -15,7 +15,7 @@ use crate::db::DbConn;
 use crate::db::items::{self, Column, ColumnType, ItemRow, Select, TableSpec, Version};
 use crate::db::schema::registries;
 use crate::models::lang::TextBundle;
-use crate::models::provenance::{Provenance, load_texts};
+use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance, load_texts};
 use crate::models::sources::Source;
 use crate::models::{Page, PageRequest, entity};
 use geometry::GeometryKind;
@@ -58,6 +58,9 @@ pub struct Registry {
     /// Labels and descriptions per field name.
     pub field_texts: HashMap<String, TextBundle>,
     pub sources: Vec<Source>,
+    /// Provenance of single passport fields (a source of their own, or the project's
+    /// classification, e.g. a licence the project chose for its transcription).
+    pub provenance: FieldProvenances,
 }
 
 /// Entity id of a field's texts.
@@ -88,6 +91,7 @@ impl Registry {
             texts: TextBundle::default(),
             field_texts: HashMap::new(),
             sources: Vec::new(),
+            provenance: FieldProvenances::new(),
         })
     }
 
@@ -146,9 +150,14 @@ fn with_texts(conn: &mut DbConn, rows: Vec<RegistryRow>) -> QueryResult<Vec<Regi
                 (f.name.clone(), texts)
             })
             .collect();
-        let (texts, sources) = provenance.take(registry.slug());
+        let RecordProvenance {
+            texts,
+            sources,
+            fields,
+        } = provenance.take(registry.slug());
         registry.texts = texts;
         registry.sources = sources;
+        registry.provenance = fields;
         out.push(registry);
     }
     Ok(out)
