@@ -8,6 +8,7 @@ use crate::models::institutions::Involvement;
 use crate::models::lang::{Lang, LocalizedText};
 use crate::models::partial_date::{DatePrecision, PartialDate};
 use crate::models::progress::{Assessment, ProgressUpdate};
+use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::sources::Source;
 use crate::models::vocab::{
     AssessmentKind, Completion, DidItOpenGovernment, InstitutionKind, PotentialForResults, Role,
@@ -38,6 +39,30 @@ impl From<&Source> for SourceRef {
 pub fn source_refs(sources: &[Source]) -> Vec<SourceRef> {
     sources.iter().map(SourceRef::from).collect()
 }
+
+/// The `provenance` member of a record: the provenance of its single fields, keyed by the name
+/// of the member that carries the value on the wire (`renames` maps stored field names to those
+/// members, a dotted path for a nested one). A field absent from it is stated by the record's
+/// `sources`.
+pub fn provenance(fields: &FieldProvenances, renames: &[(&str, &str)]) -> FieldProvenances {
+    fields
+        .iter()
+        .map(|(field, of)| {
+            let member = renames
+                .iter()
+                .find(|(stored, _)| stored == field)
+                .map_or(field.as_str(), |(_, member)| member);
+            (member.to_owned(), of.clone())
+        })
+        .collect()
+}
+
+/// Records that link to a plan, commitment or milestone carry it as `subject_id`.
+pub const SUBJECT_LINKS: &[(&str, &str)] = &[
+    ("plan_id", "subject_id"),
+    ("commitment_id", "subject_id"),
+    ("milestone_id", "subject_id"),
+];
 
 /// A date at the precision its source gives: "2021-09-10" (day), "2025-08" (month), "2021" (year).
 #[derive(Debug, Serialize, ToSchema)]
@@ -107,6 +132,8 @@ pub struct InvolvementDto {
     /// The label the source uses for this relation (e.g. "Lead Institution").
     pub source_label: Option<String>,
     pub sources: Vec<SourceRef>,
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
 }
 
 impl InvolvementDto {
@@ -127,6 +154,13 @@ impl InvolvementDto {
             subject_id,
             source_label: i.row.source_label.clone(),
             sources: source_refs(&i.sources),
+            provenance: {
+                let mut fields = provenance(&i.fields, SUBJECT_LINKS);
+                if let Some(kind) = i.institution_fields.get("kind") {
+                    fields.insert("institution_kind".to_owned(), kind.clone());
+                }
+                fields
+            },
         }
     }
 }
@@ -138,14 +172,19 @@ pub struct ProgressUpdateDto {
     /// `plan`, `commitment` or `milestone`.
     pub subject_type: &'static str,
     pub subject_id: String,
-    /// When the progress was reported, at the source's precision; null when the source is undated.
+    /// When the progress was reported, at the source's precision; null when no source dates the
+    /// report.
     pub reported_on: Option<DateValue>,
+    /// When the reported event happened, at the source's precision; null when no source dates it.
+    pub occurred: Option<DateValue>,
     /// The claim as the source reports it.
     pub claim: Option<LocalizedText>,
     /// Machine name of a reported figure (e.g. `open_data_registers`).
     pub metric: Option<String>,
     pub value: Option<f64>,
     pub sources: Vec<SourceRef>,
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
 }
 
 impl ProgressUpdateDto {
@@ -165,10 +204,12 @@ impl ProgressUpdateDto {
             subject_type,
             subject_id,
             reported_on: date(u.row.reported_on.as_deref()),
+            occurred: date(u.row.occurred.as_deref()),
             claim: ctx.pick(&u.texts, "claim"),
             metric: u.row.metric.clone(),
             value: u.row.value,
             sources: source_refs(&u.sources),
+            provenance: provenance(&u.fields, SUBJECT_LINKS),
         }
     }
 }
@@ -188,6 +229,8 @@ pub struct AssessmentDto {
     pub did_it_open_government: Option<DidItOpenGovernment>,
     pub summary: Option<LocalizedText>,
     pub sources: Vec<SourceRef>,
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
 }
 
 impl AssessmentDto {
@@ -205,8 +248,20 @@ impl AssessmentDto {
             did_it_open_government: parse_stored(a.row.did_it_open_government.as_deref()),
             summary: ctx.pick(&a.texts, "summary"),
             sources: source_refs(&a.sources),
+            provenance: provenance(&a.fields, &[]),
         }
     }
+}
+
+/// CSV cell naming the record's fields whose values are the project's own classification
+/// (`; `-separated; their basis is in the JSON `provenance` member).
+pub fn classified_cell(provenance: &FieldProvenances) -> crate::api::csv::Cell {
+    crate::api::csv::Cell::text(crate::api::csv::join(
+        provenance
+            .iter()
+            .filter(|(_, of)| matches!(of, FieldProvenance::Classified(_)))
+            .map(|(field, _)| field.as_str()),
+    ))
 }
 
 /// CSV cells of a localized text: the text and the language it is in.

@@ -75,7 +75,10 @@ pub struct Involvement {
     pub row: InvolvementRow,
     pub institution_kind: String,
     pub institution_texts: TextBundle,
+    /// Field provenance of the institution (its `kind` is shown with the involvement).
+    pub institution_fields: FieldProvenances,
     pub sources: Vec<Source>,
+    pub fields: FieldProvenances,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -270,16 +273,25 @@ fn with_institutions(
         .into_iter()
         .collect();
     let names = crate::models::provenance::load_texts(conn, entity::INSTITUTION, &institution_ids)?;
+    let institution_fields =
+        crate::models::provenance::load_fields(conn, entity::INSTITUTION, &institution_ids)?;
     let involvement_ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut sources =
-        crate::models::provenance::load_sources(conn, entity::INVOLVEMENT, &involvement_ids)?;
+    let mut provenance = Provenance::load(conn, entity::INVOLVEMENT, &involvement_ids)?;
     Ok(rows
         .into_iter()
-        .map(|row| Involvement {
-            institution_kind: kinds.get(&row.institution_id).cloned().unwrap_or_default(),
-            institution_texts: names.get(&row.institution_id).cloned().unwrap_or_default(),
-            sources: sources.remove(&row.id).unwrap_or_default(),
-            row,
+        .map(|row| {
+            let own = provenance.take(&row.id);
+            Involvement {
+                institution_kind: kinds.get(&row.institution_id).cloned().unwrap_or_default(),
+                institution_texts: names.get(&row.institution_id).cloned().unwrap_or_default(),
+                institution_fields: institution_fields
+                    .get(&row.institution_id)
+                    .cloned()
+                    .unwrap_or_default(),
+                sources: own.sources,
+                fields: own.fields,
+                row,
+            }
         })
         .collect())
 }

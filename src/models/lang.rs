@@ -81,7 +81,8 @@ pub enum Wording {
     /// The source's own words (quoted, possibly cut with `…`).
     #[default]
     Source,
-    /// The project's summary of what the source says (the source is named).
+    /// A summary of what the source says, in the words of whoever entered it (the project's
+    /// fixtures, or the writer of a progress update through the API); the source is named.
     Summary,
     /// The project's own wording, credited to no source (e.g. a sample registry's description).
     Project,

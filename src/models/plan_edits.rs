@@ -13,7 +13,7 @@ use crate::db::schema::{
 };
 use crate::models::audit;
 use crate::models::entity;
-use crate::models::lang::Lang;
+use crate::models::lang::{Lang, Wording};
 use crate::models::milestones::MilestoneRow;
 use crate::models::plan_release;
 use crate::models::releases::{self, PLAN, Release};
@@ -197,6 +197,8 @@ fn insert_progress_update(
                 localized_texts::lang.eq(update.claim.lang.code()),
                 localized_texts::value.eq(&update.claim.text),
                 localized_texts::source_id.eq(source_ids.first()),
+                // The writer's words about the evidence, not the evidence's own words.
+                localized_texts::wording.eq(Wording::Summary.as_str()),
             ))
             .execute(conn)?;
     }

@@ -9,7 +9,9 @@ use crate::api::{AppState, run_plan};
 use crate::error::AppError;
 use crate::models::commitments::{self, CommitmentExpand};
 use crate::web::i18n::{Msg, code_label, t};
-use crate::web::layout::{Citations, Page, paragraphs, text, unknown};
+use crate::web::layout::{
+    Citations, Page, paragraphs, progress_update, provenance_mark, text, unknown,
+};
 use crate::web::{progress as bars, render_page};
 
 pub async fn commitment(
@@ -82,6 +84,7 @@ pub async fn commitment(
                     dd {
                         @if c.ogp_values.is_empty() { (unknown(lang)) }
                         ul.inline { @for v in &c.ogp_values { li { (code_label(lang, v.as_str())) } } }
+                        (provenance_mark(lang, &c.fields, "ogp_values", &cites))
                     }
                     dt { (t(lang, Msg::Progress)) }
                     dd { (bars::bar(lang, &c.progress)) }
@@ -136,7 +139,7 @@ pub async fn commitment(
                                 a href=(ctx.href(&format!("/institutions/{}", i.row.institution_id))) {
                                     (text(lang, &pick.pick(&i.institution_texts, "name")))
                                 }
-                                " — " (code_label(lang, &i.row.role))
+                                " — " (code_label(lang, &i.row.role)) (provenance_mark(lang, &i.fields, "role", &cites))
                                 (cites.cite_all(lang, &i.sources))
                             }
                         }
@@ -148,9 +151,7 @@ pub async fn commitment(
                         ul {
                             @for u in updates {
                                 li {
-                                    @if let Some(d) = &u.row.reported_on { time { (d) } ": " }
-                                    (text(lang, &pick.pick(&u.texts, "claim")))
-                                    (cites.cite_all(lang, &u.sources))
+                                    (progress_update(lang, &pick, u, &cites))
                                 }
                             }
                         }

@@ -258,8 +258,7 @@ fn timeline_section(ctx: &PageContext, view: &PlanView, today: chrono::NaiveDate
     for u in plan.progress_updates.iter().flatten() {
         match u
             .row
-            .reported_on
-            .as_deref()
+            .timeline_date()
             .and_then(|d| Mark::on(MarkKind::Report, d, claim(u)))
         {
             Some(mark) => plan_lane.marks.push(mark),
@@ -316,8 +315,7 @@ fn timeline_section(ctx: &PageContext, view: &PlanView, today: chrono::NaiveDate
         for u in updates {
             match u
                 .row
-                .reported_on
-                .as_deref()
+                .timeline_date()
                 .and_then(|d| Mark::on(MarkKind::Report, d, claim(u)))
             {
                 Some(mark) => lane.marks.push(mark),

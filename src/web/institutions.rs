@@ -8,7 +8,7 @@ use crate::api::{AppState, run_plan};
 use crate::error::AppError;
 use crate::models::institutions::{self, Subject};
 use crate::web::i18n::{Msg, code_label, t};
-use crate::web::layout::{Citations, Page, text, unknown};
+use crate::web::layout::{Citations, Page, provenance_mark, text, unknown};
 use crate::web::render_page;
 
 pub async fn institution(
@@ -38,7 +38,7 @@ pub async fn institution(
                         dd { (text(lang, &Some(short))) }
                     }
                     dt { (t(lang, Msg::Kind)) }
-                    dd { (code_label(lang, &i.row.kind)) }
+                    dd { (code_label(lang, &i.row.kind)) (provenance_mark(lang, &i.fields, "kind", &cites)) }
                     dt { (t(lang, Msg::Homepage)) }
                     dd { @match &i.row.homepage { Some(url) => a href=(url) { (url) }, None => (unknown(lang)) } }
                     dt { (t(lang, Msg::Edrpou)) }
@@ -54,7 +54,7 @@ pub async fn institution(
                     ul {
                         @for v in involvements {
                             li {
-                                (code_label(lang, &v.row.role)) " — "
+                                (code_label(lang, &v.row.role)) (provenance_mark(lang, &v.fields, "role", &cites)) " — "
                                 @match v.row.subject() {
                                     Some(Subject::Commitment(c)) => a href=(ctx.href(&format!("/commitments/{c}"))) { (t(lang, Msg::Commitment)) " " (c) },
                                     Some(Subject::Milestone(m)) => { (t(lang, Msg::Milestone)) " " code { (m) } }

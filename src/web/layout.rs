@@ -5,9 +5,12 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use maud::{DOCTYPE, Markup, html};
 
+use crate::api::negotiate::LangContext;
 use crate::api::respond;
 use crate::error::AppError;
-use crate::models::lang::{Lang, LocalizedText};
+use crate::models::lang::{Lang, LocalizedText, Wording};
+use crate::models::progress::ProgressUpdate;
+use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::sources::Source;
 use crate::web::WebOptions;
 use crate::web::i18n::{Msg, endonym, t};
@@ -283,8 +286,41 @@ pub fn text(lang: Lang, value: &Option<LocalizedText>) -> Markup {
         Some(v) if v.fallback => html! {
             span lang=(v.lang.code()) { (v.value) }
             " " span.fallback { "(" (endonym(v.lang)) ")" }
+            (wording_mark(lang, v.wording))
         },
-        Some(v) => html! { (v.value) },
+        Some(v) => html! { (v.value) (wording_mark(lang, v.wording)) },
+    }
+}
+
+/// " (the project's summary)" or " (the project's wording)" after a text that is not its
+/// source's own words; nothing otherwise.
+pub fn wording_mark(lang: Lang, wording: Wording) -> Markup {
+    let label = match wording {
+        Wording::Source => return html! {},
+        Wording::Summary => t(lang, Msg::SummaryWording),
+        Wording::Project => t(lang, Msg::ProjectWording),
+    };
+    html! { " " span.wording { "(" (label) ")" } }
+}
+
+/// After a value: " (the project's classification)" with what it is based on, when the record
+/// marks `field` as classified; `[n]` when a source of its own states it; nothing otherwise (the
+/// record's own citations cover it).
+pub fn provenance_mark(
+    lang: Lang,
+    fields: &FieldProvenances,
+    field: &str,
+    cites: &Citations,
+) -> Markup {
+    match fields.get(field) {
+        None => html! {},
+        Some(FieldProvenance::Source(id)) => cites.cite(lang, Some(id)),
+        Some(FieldProvenance::Classified(basis)) => html! {
+            " " span.classified title=(basis) {
+                "(" (t(lang, Msg::Classified)) ")"
+                span.visually-hidden lang="en" { ": " (basis) }
+            }
+        },
     }
 }
 
@@ -299,8 +335,33 @@ pub fn paragraphs(lang: Lang, value: &Option<LocalizedText>, cites: &Citations) 
             p.text-meta {
                 @if v.fallback { span.fallback { "(" (endonym(v.lang)) ")" } " " }
                 (cites.cite(lang, v.source.as_deref()))
+                (wording_mark(lang, v.wording))
             }
         },
+    }
+}
+
+/// One progress update in a list: the event's date, the claim, the report's date, the marks of
+/// whatever the project classified (such as its link to a goal), and the citations.
+pub fn progress_update(
+    lang: Lang,
+    pick: &LangContext,
+    u: &ProgressUpdate,
+    cites: &Citations,
+) -> Markup {
+    html! {
+        @if let Some(d) = &u.row.occurred {
+            time { (d) } (provenance_mark(lang, &u.fields, "occurred", cites)) ": "
+        }
+        (text(lang, &pick.pick(&u.texts, "claim")))
+        @if let Some(d) = &u.row.reported_on {
+            " (" (t(lang, Msg::Reported)) " " time { (d) }
+            (provenance_mark(lang, &u.fields, "reported_on", cites)) ")"
+        }
+        @for link in ["plan_id", "commitment_id", "milestone_id"] {
+            (provenance_mark(lang, &u.fields, link, cites))
+        }
+        (cites.cite_all(lang, &u.sources))
     }
 }
 

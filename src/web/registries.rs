@@ -17,7 +17,9 @@ use crate::models::registries::geometry::GeometryKind;
 use crate::models::registries::query::Operator;
 use crate::models::registries::schema::{Field, FieldType};
 use crate::web::i18n::{Msg, code_label, t};
-use crate::web::layout::{Citations, Page, PageContext, paragraphs, text, unknown};
+use crate::web::layout::{
+    Citations, Page, PageContext, paragraphs, provenance_mark, text, unknown,
+};
 use crate::web::render_page;
 
 /// Rows per page when the URL does not say (the API's own default is 100).
@@ -71,7 +73,10 @@ pub async fn registries(req: HttpRequest, state: web::Data<AppState>) -> HttpRes
                             dt { (t(lang, Msg::Geometry)) }
                             dd { (geometry_label(lang, r.geometry)) }
                             dt { (t(lang, Msg::License)) }
-                            dd { @match &r.row.license { Some(l) => (l), None => (unknown(lang)) } }
+                            dd {
+                                @match &r.row.license { Some(l) => (l), None => (unknown(lang)) }
+                                (provenance_mark(lang, &r.provenance, "license", &Citations::new([])))
+                            }
                             dt { (t(lang, Msg::UpdateFrequency)) }
                             dd { @match &r.row.update_frequency { Some(f) => (code_label(lang, f)), None => (unknown(lang)) } }
                         }
@@ -260,6 +265,7 @@ fn registry_body(
                         (Some(l), None) => (l),
                         _ => (unknown(lang)),
                     }
+                    (provenance_mark(lang, &r.provenance, "license", &cites))
                 }
                 dt { (t(lang, Msg::UpdateFrequency)) }
                 dd { @match &r.row.update_frequency { Some(f) => (code_label(lang, f)), None => (unknown(lang)) } }
@@ -286,7 +292,10 @@ fn registry_body(
                 }
                 @if let Some(c) = &r.row.related_commitment_id {
                     dt { (t(lang, Msg::RelatedCommitment)) }
-                    dd { a href=(ctx.href(&format!("/commitments/{c}"))) { (c) } }
+                    dd {
+                        a href=(ctx.href(&format!("/commitments/{c}"))) { (c) }
+                        (provenance_mark(lang, &r.provenance, "related_commitment_id", &cites))
+                    }
                 }
                 dt { (t(lang, Msg::Geometry)) }
                 dd { (geometry_label(lang, r.geometry)) }

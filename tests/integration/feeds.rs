@@ -373,7 +373,7 @@ both_backends!(plan_feed_titles_follow_the_language, |app| {
         .expect("the fixture's progress update");
     assert_eq!(
         title(geoportal),
-        "Progress update reported: \"a geoportal with 83 open data registers\" was created"
+        "Progress update reported: created a geoportal with 83 open data registers"
     );
     assert!(res.header("vary").unwrap().contains("Accept-Language"));
     assert!(res.header("etag").is_some(), "feeds can be revalidated");

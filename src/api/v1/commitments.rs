@@ -7,9 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::csv::{self, Cell};
+use crate::api::dto::classified_cell;
 use crate::api::dto::{
     AssessmentDto, DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef,
-    date, source_refs, text_cells,
+    date, provenance, source_refs, text_cells,
 };
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
@@ -20,6 +21,7 @@ use crate::error::AppError;
 use crate::models::commitments::{self, Commitment, CommitmentExpand, CommitmentFilter};
 use crate::models::lang::LocalizedText;
 use crate::models::progress::Progress;
+use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{OgpValue, Role};
 
 const EXPANDABLE: &[&str] = &[
@@ -57,6 +59,11 @@ pub struct CommitmentDto {
     /// Milestones by status; `unknown` counts milestones no source reports on.
     pub progress: Progress,
     pub sources: Vec<SourceRef>,
+    /// Where single fields come from when not simply from `sources`: `{"source": id}` for a
+    /// field stated by one particular source, `{"classified": basis}` for the project's own
+    /// classification (credited to no source). Keyed by member name.
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
     pub links: RecordLinks,
     /// With `expand=milestones`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,6 +99,7 @@ impl CommitmentDto {
             end_date: date(c.row.end_date.as_deref()),
             progress: c.progress,
             sources: source_refs(&c.sources),
+            provenance: provenance(&c.fields, &[]),
             links: RecordLinks {
                 self_link: format!("/api/v1/commitments/{id}"),
                 related: BTreeMap::from([
@@ -146,6 +154,7 @@ impl CsvRecord for CommitmentDto {
         "ogp_url",
         "source_ids",
         "source_urls",
+        "classified_fields",
     ];
 
     fn row(&self) -> Vec<Cell> {
@@ -176,6 +185,7 @@ impl CsvRecord for CommitmentDto {
             Cell::text(csv::join(
                 self.sources.iter().filter_map(|s| s.url.as_deref()),
             )),
+            classified_cell(&self.provenance),
         ]
     }
 }
@@ -298,7 +308,9 @@ pub async fn list_commitments(
 /// RFC 4180, UTF-8, CRLF line ends, one row per commitment, columns in this fixed order:
 /// `id, plan_id, number, ogp_id, title, title_lang, problem, problem_lang, action, action_lang,
 /// ogp_values, start_date, end_date, milestones_total, milestones_complete,
-/// milestones_in_progress, milestones_not_started, milestones_unknown, ogp_url, source_ids, source_urls`.
+/// milestones_in_progress, milestones_not_started, milestones_unknown, ogp_url, source_ids,
+/// source_urls, classified_fields`. `classified_fields` names the fields whose value is the
+/// project's own classification (the JSON `provenance` member says what each is based on).
 /// Lists inside a cell are separated by `; `. Text cells starting with `=`, `+`, `-`, `@`, tab or
 /// carriage return are prefixed with `'` so spreadsheets do not run them as formulas.
 #[utoipa::path(

@@ -7,7 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::csv::{self, Cell};
-use crate::api::dto::{InvolvementDto, ListBody, RecordLinks, SourceRef, source_refs, text_cells};
+use crate::api::dto::classified_cell;
+use crate::api::dto::{
+    InvolvementDto, ListBody, RecordLinks, SourceRef, provenance, source_refs, text_cells,
+};
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
@@ -15,6 +18,7 @@ use crate::api::{AppState, run_plan};
 use crate::error::AppError;
 use crate::models::institutions::{self, Institution, InstitutionFilter};
 use crate::models::lang::LocalizedText;
+use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{InstitutionKind, Role};
 
 const EXPANDABLE: &[&str] = &["involvements"];
@@ -32,6 +36,11 @@ pub struct InstitutionDto {
     /// Ukrainian legal-entity code; null until a source gives it.
     pub edrpou: Option<String>,
     pub sources: Vec<SourceRef>,
+    /// Where single fields come from when not simply from `sources`: `{"source": id}` for a
+    /// field stated by one particular source, `{"classified": basis}` for the project's own
+    /// classification (credited to no source). Keyed by member name.
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
     pub links: RecordLinks,
     /// With `expand=involvements`: the plans, commitments and milestones it takes part in.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -50,6 +59,7 @@ impl InstitutionDto {
             homepage: i.row.homepage.clone(),
             edrpou: i.row.edrpou.clone(),
             sources: source_refs(&i.sources),
+            provenance: provenance(&i.fields, &[]),
             links: RecordLinks {
                 self_link: format!("/api/v1/institutions/{id}"),
                 related: BTreeMap::from([
@@ -81,6 +91,7 @@ impl CsvRecord for InstitutionDto {
         "edrpou",
         "source_ids",
         "source_urls",
+        "classified_fields",
     ];
 
     fn row(&self) -> Vec<Cell> {
@@ -100,6 +111,7 @@ impl CsvRecord for InstitutionDto {
             Cell::text(csv::join(
                 self.sources.iter().filter_map(|s| s.url.as_deref()),
             )),
+            classified_cell(&self.provenance),
         ]
     }
 }
@@ -205,7 +217,8 @@ pub async fn list_institutions(
 /// List institutions as CSV.
 ///
 /// RFC 4180, UTF-8, one row per institution, columns in this fixed order: `id, kind, name,
-/// name_lang, short_name, short_name_lang, parent_id, homepage, edrpou, source_ids, source_urls`.
+/// name_lang, short_name, short_name_lang, parent_id, homepage, edrpou, source_ids, source_urls,
+/// classified_fields`.
 #[utoipa::path(
     tag = "institutions",
     params(ListInstitutionsParams),

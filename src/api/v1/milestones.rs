@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 
 use crate::api::auth::Authenticated;
 use crate::api::csv::{self, Cell};
+use crate::api::dto::classified_cell;
 use crate::api::dto::{
     DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef, date,
-    source_refs, text_cells,
+    provenance, source_refs, text_cells,
 };
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
@@ -22,6 +23,7 @@ use crate::models::lang::LocalizedText;
 use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
 use crate::models::partial_date::PartialDate;
 use crate::models::plan_edits::{self, EditError, Edited, ReadRelease};
+use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::releases::PLAN;
 use crate::models::tokens::Scope;
 use crate::models::vocab::{MilestoneStatus, parse_stored};
@@ -44,6 +46,11 @@ pub struct MilestoneDto {
     pub start_date: Option<DateValue>,
     pub due_date: Option<DateValue>,
     pub sources: Vec<SourceRef>,
+    /// Where single fields come from when not simply from `sources`: `{"source": id}` for a
+    /// field stated by one particular source, `{"classified": basis}` for the project's own
+    /// classification (credited to no source). Keyed by member name.
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
     pub links: RecordLinks,
     /// With `expand=institutions`: institutions involved in this milestone itself.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -65,6 +72,7 @@ impl MilestoneDto {
             start_date: date(m.row.start_date.as_deref()),
             due_date: date(m.row.due_date.as_deref()),
             sources: source_refs(&m.sources),
+            provenance: provenance(&m.fields, &[]),
             links: RecordLinks {
                 self_link: format!("/api/v1/milestones/{}", m.row.id),
                 related: BTreeMap::from([(
@@ -97,6 +105,7 @@ impl CsvRecord for MilestoneDto {
         "due_date",
         "source_ids",
         "source_urls",
+        "classified_fields",
     ];
 
     fn row(&self) -> Vec<Cell> {
@@ -115,6 +124,7 @@ impl CsvRecord for MilestoneDto {
             Cell::text(csv::join(
                 self.sources.iter().filter_map(|s| s.url.as_deref()),
             )),
+            classified_cell(&self.provenance),
         ]
     }
 }
@@ -273,7 +283,8 @@ pub async fn list_milestones(
 /// List milestones as CSV.
 ///
 /// RFC 4180, UTF-8, one row per milestone, columns in this fixed order: `id, commitment_id, seq,
-/// title, title_lang, status, status_source_url, start_date, due_date, source_ids, source_urls`. An empty
+/// title, title_lang, status, status_source_url, start_date, due_date, source_ids, source_urls,
+/// classified_fields`. An empty
 /// `status` means unknown. Text cells that a spreadsheet would run as a formula are prefixed
 /// with `'`.
 #[utoipa::path(

@@ -7,9 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::csv::{self, Cell};
+use crate::api::dto::classified_cell;
 use crate::api::dto::{
     DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef, date,
-    source_refs, text_cells,
+    provenance, source_refs, text_cells,
 };
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
@@ -20,9 +21,20 @@ use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::plans::{self, Member, Plan, PlanExpand, PlanFilter};
 use crate::models::progress::Progress;
+use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{Channel, CountQualifier, OversightBodyStatus, parse_stored};
 
 const EXPANDABLE: &[&str] = &["commitments", "institutions", "progress_updates"];
+
+/// Stored plan fields that the wire nests (their `provenance` keys are the members' paths).
+const PLAN_MEMBERS: &[(&str, &str)] = &[
+    ("member_id", "member"),
+    ("participant_groups", "co_creation.participant_groups"),
+    ("public_meetings", "co_creation.public_meetings"),
+    ("invitations", "co_creation.invitations.count"),
+    ("invitations_qualifier", "co_creation.invitations.qualifier"),
+    ("oversight_body_status", "co_creation.oversight_body.status"),
+];
 
 /// The OGP member (jurisdiction) a plan belongs to.
 #[derive(Debug, Serialize, ToSchema)]
@@ -42,6 +54,11 @@ pub struct MemberDto {
     pub koatuu: Option<String>,
     pub ogp_url: Option<String>,
     pub sources: Vec<SourceRef>,
+    /// Where single fields come from when not simply from `sources`: `{"source": id}` for a
+    /// field stated by one particular source, `{"classified": basis}` for the project's own
+    /// classification (credited to no source). Keyed by member name.
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
 }
 
 impl MemberDto {
@@ -56,6 +73,7 @@ impl MemberDto {
             koatuu: m.row.koatuu.clone(),
             ogp_url: m.row.ogp_url.clone(),
             sources: source_refs(&m.sources),
+            provenance: provenance(&m.fields, &[]),
         }
     }
 }
@@ -69,6 +87,11 @@ pub struct SpaceDto {
     pub channel: Option<Channel>,
     pub institution_id: Option<String>,
     pub sources: Vec<SourceRef>,
+    /// Where single fields come from when not simply from `sources`: `{"source": id}` for a
+    /// field stated by one particular source, `{"classified": basis}` for the project's own
+    /// classification (credited to no source). Keyed by member name.
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
 }
 
 /// A non-governmental endorsement of the plan.
@@ -80,6 +103,11 @@ pub struct EndorsementDto {
     pub affiliation: Option<LocalizedText>,
     pub institution_id: Option<String>,
     pub sources: Vec<SourceRef>,
+    /// Where single fields come from when not simply from `sources`: `{"source": id}` for a
+    /// field stated by one particular source, `{"classified": basis}` for the project's own
+    /// classification (credited to no source). Keyed by member name.
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
 }
 
 /// A reported count and how exact it is ("more than 30").
@@ -136,6 +164,11 @@ pub struct PlanDto {
     /// Milestones of all commitments by status.
     pub progress: Progress,
     pub sources: Vec<SourceRef>,
+    /// Where single fields come from when not simply from `sources`: `{"source": id}` for a
+    /// field stated by one particular source, `{"classified": basis}` for the project's own
+    /// classification (credited to no source). Keyed by member name.
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
     pub links: RecordLinks,
     /// With `expand=commitments`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -186,6 +219,7 @@ impl PlanDto {
                         channel: parse_stored(s.row.channel.as_deref()),
                         institution_id: s.row.institution_id.clone(),
                         sources: source_refs(&s.sources),
+                        provenance: provenance(&s.fields, &[]),
                     })
                     .collect(),
                 endorsements: p
@@ -197,6 +231,7 @@ impl PlanDto {
                         affiliation: ctx.pick(&e.texts, "affiliation"),
                         institution_id: e.row.institution_id.clone(),
                         sources: source_refs(&e.sources),
+                        provenance: provenance(&e.fields, &[]),
                     })
                     .collect(),
                 oversight_body: OversightBodyDto {
@@ -206,6 +241,7 @@ impl PlanDto {
             },
             progress: p.progress,
             sources: source_refs(&p.sources),
+            provenance: provenance(&p.fields, PLAN_MEMBERS),
             links: RecordLinks {
                 self_link: format!("/api/v1/plans/{id}"),
                 related: BTreeMap::from([
@@ -252,6 +288,7 @@ impl CsvRecord for PlanDto {
         "milestones_unknown",
         "source_ids",
         "source_urls",
+        "classified_fields",
     ];
 
     fn row(&self) -> Vec<Cell> {
@@ -280,6 +317,7 @@ impl CsvRecord for PlanDto {
             Cell::text(csv::join(
                 self.sources.iter().filter_map(|s| s.url.as_deref()),
             )),
+            classified_cell(&self.provenance),
         ]
     }
 }
@@ -381,7 +419,7 @@ pub async fn list_plans(
 /// title_lang, year_of_submission, date_submitted, end_date, locally_approved_period,
 /// participant_groups, public_meetings, invitations, invitations_qualifier, milestones_total,
 /// milestones_complete, milestones_in_progress, milestones_not_started, milestones_unknown,
-/// source_ids, source_urls`.
+/// source_ids, source_urls, classified_fields`.
 #[utoipa::path(
     tag = "plans",
     params(ListPlansParams),

@@ -10,7 +10,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::csv::{self, Cell};
-use crate::api::dto::{DateValue, ListBody, RecordLinks, SourceRef, date, source_refs, text_cells};
+use crate::api::dto::classified_cell;
+use crate::api::dto::{
+    DateValue, ListBody, RecordLinks, SourceRef, date, provenance, source_refs, text_cells,
+};
 use crate::api::items::{CsvOptions, Delimiter, Renderer, position_after, stream_export};
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::pagination;
@@ -21,6 +24,7 @@ use crate::api::{AppState, ReadAt, run, run_app};
 use crate::db::items::{self, Select, Version};
 use crate::error::AppError;
 use crate::models::lang::{Lang, LocalizedText};
+use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::registries::geometry::GeometryKind;
 use crate::models::registries::query::{self, Operator};
 use crate::models::registries::schema::FieldType;
@@ -98,6 +102,11 @@ pub struct RegistryDto {
     /// When the current items were imported (RFC 3339 UTC).
     pub imported_at: Option<String>,
     pub sources: Vec<SourceRef>,
+    /// Where single fields come from when not simply from `sources`: `{"source": id}` for a
+    /// field stated by one particular source, `{"classified": basis}` for the project's own
+    /// classification (credited to no source). Keyed by member name.
+    #[schema(value_type = BTreeMap<String, FieldProvenance>)]
+    pub provenance: FieldProvenances,
     pub links: RecordLinks,
 }
 
@@ -171,6 +180,7 @@ impl RegistryDto {
             item_count: r.row.item_count,
             imported_at: r.row.imported_at.clone(),
             sources: source_refs(&r.sources),
+            provenance: provenance(&r.provenance, &[]),
             links: RecordLinks {
                 self_link: format!("/api/v1/registries/{slug}"),
                 related,
@@ -195,6 +205,7 @@ impl CsvRecord for RegistryDto {
         "issued",
         "modified",
         "source_ids",
+        "classified_fields",
     ];
 
     fn row(&self) -> Vec<Cell> {
@@ -214,6 +225,7 @@ impl CsvRecord for RegistryDto {
             Cell::opt_text(self.issued.as_ref().map(|d| d.value.as_str())),
             Cell::opt_text(self.modified.as_ref().map(|d| d.value.as_str())),
             Cell::text(csv::join(self.sources.iter().map(|s| s.id.as_str()))),
+            classified_cell(&self.provenance),
         ]
     }
 }
@@ -264,7 +276,7 @@ pub async fn list_registries(
 ///
 /// Columns in this fixed order: `slug, title, title_lang, sample, item_count, geometry,
 /// update_frequency, license, publisher_id, related_commitment_id, spatial, issued, modified,
-/// source_ids`.
+/// source_ids, classified_fields`.
 #[utoipa::path(
     tag = "registries",
     params(ListRegistriesParams),
