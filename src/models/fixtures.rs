@@ -604,6 +604,11 @@ impl PlanFixtures {
                         &record,
                         format!("text_sources.{lang}: unknown source {sid:?}"),
                     );
+                } else if !prov.sources.contains(sid) {
+                    c.problem(
+                        &record,
+                        format!("text_sources.{lang}: {sid:?} is not among the record's sources"),
+                    );
                 }
             }
             for (field, by_lang) in &prov.field_sources {
@@ -612,6 +617,13 @@ impl PlanFixtures {
                         c.problem(
                             &record,
                             format!("field_sources.{field}.{lang}: unknown source {sid:?}"),
+                        );
+                    } else if !prov.sources.contains(sid) {
+                        c.problem(
+                            &record,
+                            format!(
+                                "field_sources.{field}.{lang}: {sid:?} is not among the record's sources"
+                            ),
                         );
                     }
                 }

@@ -20,6 +20,7 @@ mod openapi;
 mod pagination;
 mod properties;
 mod protection;
+mod provenance;
 mod registries;
 mod releases;
 mod replica;
