@@ -3,6 +3,8 @@
 //! as sources, publishes the next plan release (so the change feed and Atom feeds see it) and
 //! writes an audit record.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use diesel::prelude::*;
 use serde_json::json;
@@ -102,20 +104,71 @@ fn check_read(conn: &mut DbConn, id: &str, read: Option<ReadRelease>) -> Result<
             "If-Match names plan release {read}, but the latest is {latest}"
         )));
     }
-    let since: Option<i64> = plan_record_versions::table
-        .filter(plan_record_versions::record_type.eq("milestones"))
-        .filter(plan_record_versions::record_id.eq(id))
-        .filter(plan_record_versions::valid_to.is_null())
-        .select(plan_record_versions::valid_from)
-        .first(conn)
-        .optional()?;
-    match since {
-        Some(from) if from > read => Err(EditError::Conflict(format!(
+    match changed_after(conn, id, read)? {
+        Some(from) => Err(EditError::Conflict(format!(
             "milestone {id} changed in plan release {from}, after release {read} that \
              If-Match names; read it again and retry"
         ))),
-        _ => Ok(()),
+        None => Ok(()),
     }
+}
+
+/// The first plan release after `read` that changed anything a milestone's representation
+/// holds: its row, texts, sources and field provenance, its progress updates (with theirs), its
+/// involvements, and the sources they cite. Read from the versioned records, so a change is
+/// seen whatever wrote it.
+fn changed_after(conn: &mut DbConn, id: &str, read: i64) -> QueryResult<Option<i64>> {
+    type Version = (String, String, i64, Option<i64>, String);
+    let versions: Vec<Version> = plan_record_versions::table
+        .select((
+            plan_record_versions::record_type,
+            plan_record_versions::record_id,
+            plan_record_versions::valid_from,
+            plan_record_versions::valid_to,
+            plan_record_versions::document,
+        ))
+        .load(conn)?;
+    let about_it = |doc: &str| {
+        serde_json::from_str::<serde_json::Value>(doc)
+            .is_ok_and(|d| d["milestone_id"].as_str() == Some(id))
+    };
+    // Every progress update ever attached to it, so a removed one counts too.
+    let updates: HashSet<&str> = versions
+        .iter()
+        .filter(|(table, _, _, _, doc)| table == "progress_updates" && about_it(doc))
+        .map(|(_, key, ..)| key.as_str())
+        .collect();
+    let owned = |entity_type: &str, entity_id: &str| {
+        (entity_type == entity::MILESTONE && entity_id == id)
+            || (entity_type == entity::PROGRESS_UPDATE && updates.contains(entity_id))
+    };
+    let cited: HashSet<String> = versions
+        .iter()
+        .filter(|(table, key, ..)| {
+            table == "record_sources" && {
+                let mut parts = key.splitn(3, '/');
+                matches!((parts.next(), parts.next()), (Some(t), Some(e)) if owned(t, e))
+            }
+        })
+        .filter_map(|(_, key, ..)| key.rsplit('/').next().map(str::to_owned))
+        .collect();
+    let belongs = |table: &str, key: &str, doc: &str| match table {
+        "milestones" => key == id,
+        "progress_updates" | "involvements" => about_it(doc),
+        "sources" => cited.contains(key),
+        "localized_texts" | "record_sources" | "field_provenance" => {
+            let mut parts = key.splitn(3, '/');
+            matches!((parts.next(), parts.next()), (Some(t), Some(e)) if owned(t, e))
+        }
+        _ => false,
+    };
+    Ok(versions
+        .iter()
+        .filter(|(table, key, _, _, doc)| belongs(table, key, doc))
+        .flat_map(|(_, _, from, to, _)| [Some(*from), *to])
+        .flatten()
+        .filter(|release| *release > read)
+        .min())
 }
 
 /// Stores each evidence document as a source cited by `(entity_type, entity_id)`; returns

@@ -642,3 +642,84 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    if_match_sees_every_change_to_what_a_milestone_holds,
+    |app| {
+        // A reads c3-m1; B changes something the milestone's answer holds; A's write on its copy
+        // must be 412 whatever B changed (not only the status), and the milestone must keep B's data.
+        const TARGET: &str = "khm-2021-2025-c3-m1";
+        let writer = token(&app, &[Scope::PlanWrite]);
+        let evidence = json!([{"url": "https://khm.gov.ua/", "title": "City council"}]);
+        let changes: Vec<(&str, Method, String, Value)> = vec![
+            (
+                "completion",
+                Method::PATCH,
+                format!("/api/v1/milestones/{TARGET}"),
+                json!({"completion": 10, "evidence": evidence}),
+            ),
+            (
+                "note",
+                Method::PATCH,
+                format!("/api/v1/milestones/{TARGET}"),
+                json!({"note": {"lang": "en", "text": "Courses started."}, "evidence": evidence}),
+            ),
+            (
+                "progress update",
+                Method::POST,
+                format!("/api/v1/milestones/{TARGET}/progress-updates"),
+                json!({"claim": {"lang": "en", "text": "First course held."}, "evidence": evidence}),
+            ),
+            (
+                "status",
+                Method::PATCH,
+                format!("/api/v1/milestones/{TARGET}"),
+                json!({"status": "in_progress", "evidence": evidence}),
+            ),
+        ];
+        for (what, method, uri, body) in changes {
+            let a_read = app.get(&format!("/api/v1/milestones/{TARGET}")).await;
+            let a_tag = a_read.header("etag").unwrap().to_owned();
+            let b = send(
+                &app,
+                method,
+                &uri,
+                Some(&writer),
+                &[("Content-Type", "application/json")],
+                body.to_string(),
+            )
+            .await;
+            assert!(b.status.is_success(), "B's {what}: {}", b.text());
+            let b_view = app
+                .get(&format!(
+                    "/api/v1/milestones/{TARGET}?expand=progress_updates"
+                ))
+                .await
+                .text();
+            let a_write = send(
+                &app,
+                Method::PATCH,
+                &format!("/api/v1/milestones/{TARGET}"),
+                Some(&writer),
+                &[("Content-Type", "application/json"), ("If-Match", &a_tag)],
+                json!({"completion": 20, "evidence": evidence}).to_string(),
+            )
+            .await;
+            let p = a_write.problem(412);
+            assert!(
+                p["detail"].as_str().unwrap().contains(TARGET),
+                "after B's {what}: {p}"
+            );
+            let after = app
+                .get(&format!(
+                    "/api/v1/milestones/{TARGET}?expand=progress_updates"
+                ))
+                .await
+                .text();
+            assert_eq!(
+                after, b_view,
+                "A's refused write after B's {what} changed nothing"
+            );
+        }
+    }
+);
