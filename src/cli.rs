@@ -271,18 +271,22 @@ fn load_fixtures(dir: Option<&PathBuf>) -> Result<FixtureSet, CliError> {
 pub fn migrate(args: &DatabaseArgs) -> Result<(), CliError> {
     let url = DatabaseUrl::parse(&args.database_url)?;
     let (_, applied) = db::connect_and_migrate(&url, &PoolOptions::default())?;
-    log::info!("{applied} migration(s) applied; schema is current");
+    log::info!(
+        "{applied} migration(s) applied to {}; schema is current",
+        url.describe()
+    );
     Ok(())
 }
 
 pub fn load(args: &LoadFixturesArgs) -> Result<(), CliError> {
     let url = DatabaseUrl::parse(&args.database.database_url)?;
     let fixtures = load_fixtures(args.dir.as_ref())?;
-    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let pool = db::connect_existing(&url, &PoolOptions::default())?;
     let mut conn = pool.get().map_err(db::DbSetupError::from)?;
     let summary = fixtures.load(&mut conn)?;
     log::info!(
-        "fixtures loaded: {}",
+        "fixtures loaded into {}: {}",
+        url.describe(),
         serde_json::to_string(&summary).unwrap_or_default()
     );
     Ok(())
@@ -299,31 +303,36 @@ pub fn define_registry(args: &DefineRegistryArgs) -> Result<(), CliError> {
     let definition = registries::definition::parse(&args.definition.display().to_string(), &text)
         .map_err(refused)?;
     let url = DatabaseUrl::parse(&args.database.database_url)?;
-    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let pool = db::connect_existing(&url, &PoolOptions::default())?;
     let mut conn = pool.get().map_err(db::DbSetupError::from)?;
     conn.write_transaction(|conn| -> Result<(), CliError> {
         definition.store(conn).map_err(refused)
     })?;
-    log::info!("registry {} defined", definition.slug());
+    log::info!(
+        "registry {} defined in {}",
+        definition.slug(),
+        url.describe()
+    );
     Ok(())
 }
 
 pub fn prune_changes(args: &PruneChangesArgs) -> Result<(), CliError> {
     let url = DatabaseUrl::parse(&args.database.database_url)?;
-    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let pool = db::connect_existing(&url, &PoolOptions::default())?;
     let mut conn = pool.get().map_err(db::DbSetupError::from)?;
     let deleted = crate::models::releases::prune_changes(&mut conn, args.keep_from)
         .map_err(|e| CliError::Other(e.to_string()))?;
     log::info!(
-        "{deleted} change event(s) before release id {} deleted",
-        args.keep_from
+        "{deleted} change event(s) before release id {} deleted from {}",
+        args.keep_from,
+        url.describe()
     );
     Ok(())
 }
 
 pub fn import_items(args: &ImportArgs) -> Result<(), CliError> {
     let url = DatabaseUrl::parse(&args.database.database_url)?;
-    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let pool = db::connect_existing(&url, &PoolOptions::default())?;
     let mut conn = pool.get().map_err(db::DbSetupError::from)?;
     let registry = registries::find_schema(&mut conn, &args.registry)
         .map_err(|e| CliError::Other(e.to_string()))?
@@ -337,9 +346,10 @@ pub fn import_items(args: &ImportArgs) -> Result<(), CliError> {
     let summary = import::import_file(&mut conn, &registry, &args.file, import::Publish::Always)?;
     let seconds = started.elapsed().as_secs_f64();
     log::info!(
-        "imported {} rows into {} in {seconds:.1} s ({:.0} rows/s)",
+        "imported {} rows into {} of {} in {seconds:.1} s ({:.0} rows/s)",
         summary.rows,
         summary.registry,
+        url.describe(),
         summary.rows as f64 / seconds.max(1e-9)
     );
     Ok(())
@@ -380,7 +390,7 @@ pub fn token(command: &TokenCommand) -> Result<(), CliError> {
         TokenCommand::Revoke(a) => &a.database,
     };
     let url = DatabaseUrl::parse(&database.database_url)?;
-    let (pool, _) = db::connect_and_migrate(&url, &PoolOptions::default())?;
+    let pool = db::connect_existing(&url, &PoolOptions::default())?;
     let mut conn = pool.get().map_err(db::DbSetupError::from)?;
     match command {
         TokenCommand::Create(args) => {
@@ -403,8 +413,11 @@ pub fn token(command: &TokenCommand) -> Result<(), CliError> {
                 Ok(created)
             })?;
             eprintln!(
-                "token {} for {:?} with scopes {}; it is shown only now, store it safely:",
-                info.id, info.name, info.scopes
+                "token {} for {:?} with scopes {} in {}; it is shown only now, store it safely:",
+                info.id,
+                info.name,
+                info.scopes,
+                url.describe()
             );
             println!("{secret}");
         }
@@ -440,7 +453,7 @@ pub fn token(command: &TokenCommand) -> Result<(), CliError> {
             if !revoked {
                 return Err(CliError::Other(format!("no active token {:?}", args.id)));
             }
-            log::info!("token {} revoked", args.id);
+            log::info!("token {} revoked in {}", args.id, url.describe());
         }
     }
     Ok(())

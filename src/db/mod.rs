@@ -126,6 +126,16 @@ pub enum DbSetupError {
     Migration(String),
     #[error("--read-database-url: {0}")]
     ReadReplica(String),
+    #[error(
+        "no database at {0}: give --database-url (or DATABASE_URL) of the server's database, or \
+         create one with `opengov-api migrate` (`serve` creates it on its first start)"
+    )]
+    Missing(String),
+    #[error(
+        "the database at {0} is not migrated to this binary's schema: run `opengov-api migrate` \
+         with the same --database-url"
+    )]
+    NotMigrated(String),
 }
 
 impl DatabaseUrl {
@@ -151,6 +161,24 @@ impl DatabaseUrl {
         match self {
             Self::Postgres(_) => Backend::Postgres,
             Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Where the data lives, for messages: the SQLite file's absolute path, or the PostgreSQL
+    /// URL without its password.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Sqlite(path) => {
+                let absolute = std::path::absolute(path).unwrap_or_else(|_| path.clone());
+                format!("sqlite://{}", absolute.display())
+            }
+            Self::Postgres(url) => match url::Url::parse(url) {
+                Ok(mut parsed) if parsed.password().is_some() => {
+                    let _ = parsed.set_password(Some("***"));
+                    parsed.to_string()
+                }
+                _ => url.clone(),
+            },
         }
     }
 
@@ -525,6 +553,24 @@ impl<C: std::ops::DerefMut<Target = DbConn>> Drop for ReadSnapshot<C> {
 }
 
 /// Opens a pool and migrates the database (the `migrate` command and SQLite first start).
+/// Opens a database that must already exist at the current schema (for the commands that work
+/// on a server's data), so a mistyped or missing `--database-url` is refused, naming the place,
+/// instead of quietly creating an empty database there.
+pub fn connect_existing(url: &DatabaseUrl, options: &PoolOptions) -> Result<DbPool, DbSetupError> {
+    if let DatabaseUrl::Sqlite(path) = url
+        && !path.is_file()
+    {
+        return Err(DbSetupError::Missing(url.describe()));
+    }
+    let pool = build_pool(url, options);
+    let mut conn = pool.get()?;
+    if !conn.migrations_current()? {
+        return Err(DbSetupError::NotMigrated(url.describe()));
+    }
+    drop(conn);
+    Ok(pool)
+}
+
 pub fn connect_and_migrate(
     url: &DatabaseUrl,
     options: &PoolOptions,

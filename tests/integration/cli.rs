@@ -139,6 +139,11 @@ fn openapi_command_prints_the_committed_spec() {
 fn load_fixtures_from_a_directory_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/db.sqlite", dir.path().display());
+    let migrated = Command::new(BIN)
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(migrated.status.success());
     for _ in 0..2 {
         let out = Command::new(BIN)
             .args(["load-fixtures", "--database-url", &url, "--dir", "fixtures"])
@@ -151,4 +156,76 @@ fn load_fixtures_from_a_directory_is_idempotent() {
         );
         assert!(String::from_utf8_lossy(&out.stderr).contains("\"commitments\":3"));
     }
+}
+
+/// Commands that work on a server's data refuse a database that does not exist or is not
+/// migrated, naming it, instead of creating an empty one where the user did not mean; on success
+/// they say which database they wrote to.
+#[test]
+fn data_commands_refuse_a_missing_database_and_name_the_one_they_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], envs: &[(&str, String)]| {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL");
+        for (k, v) in envs {
+            command.env(k, v);
+        }
+        command.output().unwrap()
+    };
+    let default_db = dir.path().join("data/opengov.db");
+    let commands: [&[&str]; 6] = [
+        &["token", "create", "--name", "x", "--scope", "admin"],
+        &["token", "list"],
+        &["token", "revoke", "tok_x"],
+        &["load-fixtures"],
+        &["prune-changes", "--keep-from", "1"],
+        &["import", "territorial-units", "items.csv"],
+    ];
+    for args in commands {
+        let out = run(args, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded: {stderr}");
+        assert!(
+            stderr.contains(&format!("no database at sqlite://{}", default_db.display())),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains("--database-url"), "{args:?}: {stderr}");
+        assert!(
+            !default_db.exists(),
+            "{args:?} created {}",
+            default_db.display()
+        );
+    }
+    // A database file that exists but is not migrated (an empty SQLite file) is refused too.
+    let empty = dir.path().join("empty.db");
+    std::fs::write(&empty, b"").unwrap();
+    let url = format!("sqlite://{}", empty.display());
+    let out = run(&["token", "list", "--database-url", &url], &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("is not migrated"), "{stderr}");
+    assert!(stderr.contains("opengov-api migrate"), "{stderr}");
+    // After `migrate`, a command names the database it wrote to.
+    let db = dir.path().join("real.db");
+    let url = format!("sqlite://{}", db.display());
+    let migrated = run(&["migrate"], &[("DATABASE_URL", url.clone())]);
+    let said = String::from_utf8_lossy(&migrated.stderr);
+    assert!(migrated.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("applied to sqlite://{}", db.display())),
+        "{said}"
+    );
+    let created = run(
+        &["token", "create", "--name", "x", "--scope", "admin"],
+        &[("DATABASE_URL", url)],
+    );
+    let said = String::from_utf8_lossy(&created.stderr);
+    assert!(created.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("in sqlite://{}", db.display())),
+        "{said}"
+    );
 }
