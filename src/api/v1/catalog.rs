@@ -26,10 +26,11 @@ async fn catalog(
     syntax: Syntax,
 ) -> Result<HttpResponse, AppError> {
     let base = respond::public_base(&req);
+    let operator = state.operator.clone();
     let body = run_app(&state, move |conn| {
         let data = catalog::load(conn)?;
-        let graph =
-            catalog::build(&data, &base).map_err(|e| AppError::invalid("Host", e.to_string()))?;
+        let graph = catalog::build(&data, &base, &operator)
+            .map_err(|e| AppError::invalid("Host", e.to_string()))?;
         match syntax {
             Syntax::JsonLd => catalog::to_json_ld(&graph),
             Syntax::Turtle => catalog::to_turtle(&graph),
