@@ -41,7 +41,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Replace the plan data and the fixture registries with the fixtures (idempotent) and exit.
@@ -604,7 +604,7 @@ mod tests {
     fn serve_args(args: &[&str]) -> ServeArgs {
         let cli = Cli::try_parse_from(["opengov-api", "serve"].iter().chain(args)).unwrap();
         match cli.command {
-            Some(Command::Serve(args)) => args,
+            Some(Command::Serve(args)) => *args,
             other => panic!("not serve: {other:?}"),
         }
     }

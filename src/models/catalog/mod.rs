@@ -1068,3 +1068,52 @@ pub fn to_json_ld(graph: &Graph) -> std::io::Result<Vec<u8>> {
     }
     writer.finish()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn some(value: &str) -> Option<String> {
+        Some(value.to_owned())
+    }
+
+    #[test]
+    fn operator_values_are_checked_and_empty_ones_unset() {
+        let operator = Operator::new(
+            some(" Open data desk "),
+            some("https://opendata.example.org/"),
+            some("data@example.org"),
+        )
+        .unwrap();
+        assert_eq!(operator.name.as_deref(), Some("Open data desk"));
+        assert_eq!(
+            Operator::new(some(""), some("  "), None).unwrap(),
+            Operator::default()
+        );
+        for url in [
+            "opendata.example.org",
+            "ftp://example.org/",
+            "mailto:x@example.org",
+        ] {
+            let refused = Operator::new(None, some(url), None).unwrap_err();
+            assert!(refused.starts_with("--operator-url"), "{refused}");
+        }
+        for email in [
+            "data",
+            "@example.org",
+            "data@localhost",
+            "a b@example.org",
+            "<a@b.org>",
+        ] {
+            let refused = Operator::new(None, None, some(email)).unwrap_err();
+            assert!(refused.starts_with("--operator-email"), "{refused}");
+        }
+    }
+
+    #[test]
+    fn version_titles_extend_the_dataset_title_in_its_language() {
+        assert_eq!(release_title("Реєстр", "uk", 3), "Реєстр (випуск 3)");
+        assert_eq!(release_title("Register", "en", 3), "Register (release 3)");
+        assert_eq!(release_title("Registro", "es", 3), "Registro (versión 3)");
+    }
+}
