@@ -196,6 +196,16 @@ both_backends!(catalog_describes_every_registry_and_the_plan, |app| {
             .is_none(),
         "no contact point without a configured one"
     );
+    // Its home page is this service's web pages.
+    let home = iri_objects(&graph, &catalog, &iri(&format!("{FOAF}homepage")));
+    assert_eq!(home, vec![format!("{base}/")]);
+    let page = app.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
     // The catalog's languages are those its texts are written in.
     let mut tags: Vec<String> = graph
         .iter()
