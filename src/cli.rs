@@ -496,6 +496,13 @@ pub fn probe(args: &ProbeArgs) -> Result<(), CliError> {
 
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let url = DatabaseUrl::parse(&args.database.database_url)?;
+    // Refused before any database is touched.
+    let operator = crate::models::catalog::Operator::new(
+        args.operator_name.clone(),
+        args.operator_url.clone(),
+        args.operator_email.clone(),
+    )
+    .map_err(CliError::Other)?;
     let options = PoolOptions {
         max_size: args.pool_size.max(1),
         connection_timeout: Duration::from_secs(args.db_timeout_secs.max(1)),
@@ -557,12 +564,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             ),
         },
     };
-    state.operator = crate::models::catalog::Operator::new(
-        args.operator_name.clone(),
-        args.operator_url.clone(),
-        args.operator_email.clone(),
-    )
-    .map_err(CliError::Other)?;
+    state.operator = operator;
     // One set of limiters for all workers, so a client's quota does not multiply by them.
     state.rate_limits = RateLimits::new(&rate_limits).map(std::sync::Arc::new);
     state.limits = Limits {
