@@ -41,7 +41,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the API (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply pending database migrations and exit.
     Migrate(DatabaseArgs),
     /// Replace the plan data and the fixture registries with the fixtures (idempotent) and exit.
@@ -242,6 +242,19 @@ pub struct ServeArgs {
     /// Attribution the tile server requires, shown on the map.
     #[arg(long, env = "MAP_TILES_ATTRIBUTION", default_value = crate::web::DEFAULT_TILES_ATTRIBUTION)]
     pub map_tiles_attribution: String,
+    /// Name of who runs this instance: the DCAT catalog's publisher, and the publisher of every
+    /// dataset whose data names none (default: "Operator of the opengov-api service at <the
+    /// public base URL>").
+    #[arg(long, env = "OPERATOR_NAME")]
+    pub operator_name: Option<String>,
+    /// The operator's home page (http or https), in the catalog; with it or `--operator-email`,
+    /// the catalog states a contact point for the datasets whose data names none.
+    #[arg(long, env = "OPERATOR_URL")]
+    pub operator_url: Option<String>,
+    /// E-mail address for questions about the data, the catalog's contact point (none is stated
+    /// without it or `--operator-url`).
+    #[arg(long, env = "OPERATOR_EMAIL")]
+    pub operator_email: Option<String>,
 }
 
 /// Errors of the CLI, printed as one clear message.
@@ -496,6 +509,13 @@ pub fn probe(args: &ProbeArgs) -> Result<(), CliError> {
 
 pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     let url = DatabaseUrl::parse(&args.database.database_url)?;
+    // Refused before any database is touched.
+    let operator = crate::models::catalog::Operator::new(
+        args.operator_name.clone(),
+        args.operator_url.clone(),
+        args.operator_email.clone(),
+    )
+    .map_err(CliError::Other)?;
     let options = PoolOptions {
         max_size: args.pool_size.max(1),
         connection_timeout: Duration::from_secs(args.db_timeout_secs.max(1)),
@@ -557,6 +577,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
             ),
         },
     };
+    state.operator = operator;
     // One set of limiters for all workers, so a client's quota does not multiply by them.
     state.rate_limits = RateLimits::new(&rate_limits).map(std::sync::Arc::new);
     state.limits = Limits {
@@ -598,7 +619,7 @@ mod tests {
     fn serve_args(args: &[&str]) -> ServeArgs {
         let cli = Cli::try_parse_from(["opengov-api", "serve"].iter().chain(args)).unwrap();
         match cli.command {
-            Some(Command::Serve(args)) => args,
+            Some(Command::Serve(args)) => *args,
             other => panic!("not serve: {other:?}"),
         }
     }

@@ -22,7 +22,7 @@ fn main() {
         Some(Command::Import(args)) => cli::import_items(&args),
         Some(Command::PruneChanges(args)) => cli::prune_changes(&args),
         Some(Command::DefineRegistry(args)) => cli::define_registry(&args),
-        Some(Command::Serve(args)) => run_server(args),
+        Some(Command::Serve(args)) => run_server(*args),
         None => run_server(cli.serve),
     };
     if let Err(e) = result {

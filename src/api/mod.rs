@@ -63,6 +63,8 @@ pub struct AppState {
     pub limits: limits::Limits,
     /// Settings of the web pages under `/`.
     pub web: crate::web::WebOptions,
+    /// Who runs this instance: the catalog's publisher and contact (`--operator-*`).
+    pub operator: crate::models::catalog::Operator,
     /// Prometheus metrics (`/metrics`); `None` turns them off.
     pub metrics: Option<Arc<metrics::Metrics>>,
 }
@@ -88,6 +90,7 @@ impl AppState {
             limits: limits::Limits::default(),
             uploads: UploadLimits::default(),
             web: crate::web::WebOptions::default(),
+            operator: crate::models::catalog::Operator::default(),
             metrics: Some(Arc::new(metrics::Metrics::new())),
         }
     }

@@ -244,6 +244,7 @@ diesel::table! {
         removed -> BigInt,
         sha256 -> Text,
         origin -> Text,
+        byte_size -> Nullable<BigInt>,
     }
 }
 

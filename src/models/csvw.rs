@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::models::catalog::term;
+use crate::models::catalog::SYNTHETIC_DATA;
 use crate::models::institutions::Institution;
 use crate::models::lang::TextBundle;
 use crate::models::registries::Registry;
@@ -132,10 +132,7 @@ pub fn table_metadata(registry: &Registry, publisher: Option<&Institution>, api:
         doc.insert("dc:publisher".into(), Value::Object(agent));
     }
     if registry.row.sample {
-        doc.insert(
-            "dc:type".into(),
-            json!({"@id": term::SYNTHETIC_DATA.as_str()}),
-        );
+        doc.insert("dc:type".into(), json!({"@id": SYNTHETIC_DATA.iri}));
         if let Some(note) = texts(&registry.texts, "sample_note") {
             doc.insert("rdfs:comment".into(), note);
         }

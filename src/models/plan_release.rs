@@ -335,7 +335,7 @@ pub fn publish(conn: &mut DbConn, origin: &str) -> QueryResult<Option<Release>> 
             document,
         })
         .collect();
-    let release = releases::finish(conn, &draft, records.len() as i64, &digest(&records))?;
+    let release = releases::finish(conn, &draft, records.len() as i64, &export_digest(&records))?;
     Ok(Some(release))
 }
 
@@ -350,8 +350,12 @@ pub fn canonical_lines(records: &[PlanRecord]) -> String {
     out
 }
 
-fn digest(records: &[PlanRecord]) -> String {
-    hex(&Sha256::digest(canonical_lines(records).as_bytes()))
+fn export_digest(records: &[PlanRecord]) -> releases::ExportDigest {
+    let lines = canonical_lines(records);
+    releases::ExportDigest {
+        sha256: hex(&Sha256::digest(lines.as_bytes())),
+        byte_size: lines.len() as i64,
+    }
 }
 
 /// Every record of plan release `number`, in (type, id) order.

@@ -27,7 +27,7 @@ pub fn registry_of(dataset: &str) -> Option<&str> {
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = releases)]
 #[diesel(check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
-#[schema(example = json!({"id": 9, "dataset": "registries/housing-stock", "number": 2, "created_at": "2026-11-26T18:02:11Z", "row_count": 1200, "added": 3, "changed": 17, "removed": 1, "sha256": "5d41402abc4b2a76b9719d911017c592a1f5c1d0e9b2f6a4f8e1d2c3b4a59687", "origin": "import housing-stock.csv"}))]
+#[schema(example = json!({"id": 9, "dataset": "registries/housing-stock", "number": 2, "created_at": "2026-11-26T18:02:11Z", "row_count": 1200, "added": 3, "changed": 17, "removed": 1, "sha256": "5d41402abc4b2a76b9719d911017c592a1f5c1d0e9b2f6a4f8e1d2c3b4a59687", "origin": "import housing-stock.csv", "byte_size": 482113}))]
 pub struct Release {
     /// Position among all releases of all datasets (the change feed's order).
     pub id: i64,
@@ -47,6 +47,9 @@ pub struct Release {
     pub sha256: String,
     /// What made it: `fixtures`, `import <file>`, …
     pub origin: String,
+    /// Size in bytes of the canonical export (what `sha256` covers); `null` for releases
+    /// published before sizes were recorded.
+    pub byte_size: Option<i64>,
 }
 
 /// The latest release of a dataset.
@@ -161,12 +164,20 @@ pub fn open(conn: &mut DbConn, dataset: &str, origin: &str) -> QueryResult<Draft
     })
 }
 
-/// Counts the draft's change events and stores them with the row count and checksum.
+/// The canonical export of a release: what its checksum and size describe.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportDigest {
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+    pub byte_size: i64,
+}
+
+/// Counts the draft's change events and stores them with the row count, checksum and size.
 pub fn finish(
     conn: &mut DbConn,
     draft: &Draft,
     row_count: i64,
-    sha256: &str,
+    export: &ExportDigest,
 ) -> QueryResult<Release> {
     let ops: Vec<(String, i64)> = changes::table
         .filter(changes::release_id.eq(draft.id))
@@ -180,7 +191,8 @@ pub fn finish(
             releases::added.eq(of(Op::Created.as_str())),
             releases::changed.eq(of(Op::Updated.as_str())),
             releases::removed.eq(of(Op::Deleted.as_str())),
-            releases::sha256.eq(sha256),
+            releases::sha256.eq(&export.sha256),
+            releases::byte_size.eq(Some(export.byte_size)),
         ))
         .execute(conn)?;
     Ok(find_by_id(conn, draft.id)?.expect("the release was just written"))

@@ -146,14 +146,20 @@ both_backends!(catalog_describes_every_registry_and_the_plan, |app| {
     let api = format!("{base}/api/v1");
 
     let registries = registries(&app).await;
-    let datasets = of_type(&graph, &dcat("Dataset"));
+    let listed = iri_objects(&graph, &catalog, &dcat("dataset"));
     assert_eq!(
-        datasets.len(),
+        listed.len(),
         registries.len() + 1,
         "a dataset per registry and the plan"
     );
-    let listed = iri_objects(&graph, &catalog, &dcat("dataset"));
-    assert_eq!(listed.len(), datasets.len());
+    // Every other dataset is a version (release) of a listed one.
+    let datasets = of_type(&graph, &dcat("Dataset"));
+    let versions: Vec<String> = listed
+        .iter()
+        .flat_map(|d| iri_objects(&graph, &node(d), &dcat("hasVersion")))
+        .collect();
+    assert!(!versions.is_empty(), "the fixtures' releases are versions");
+    assert_eq!(datasets.len(), listed.len() + versions.len());
 
     let service = node(&format!("{api}/catalog#service"));
     assert_eq!(
@@ -165,7 +171,74 @@ both_backends!(catalog_describes_every_registry_and_the_plan, |app| {
         vec![format!("{api}/openapi.json")]
     );
     let served = iri_objects(&graph, &service, &dcat("servesDataset"));
-    assert_eq!(served.len(), datasets.len());
+    assert_eq!(served.len(), datasets.len(), "the API serves every dataset");
+
+    // Whoever runs this instance publishes the catalog; unconfigured, the catalog says only that.
+    let operator = format!("{api}/catalog#operator");
+    assert_eq!(
+        iri_objects(&graph, &catalog, &dct("publisher")),
+        vec![operator.clone()]
+    );
+    assert_eq!(
+        objects(&graph, &node(&operator), &iri(&format!("{FOAF}name"))),
+        vec![Term::from(
+            Literal::new_language_tagged_literal(
+                format!("Operator of the opengov-api service at {base}"),
+                "en"
+            )
+            .unwrap()
+        )]
+    );
+    assert!(
+        graph
+            .triples_for_subject(&node(&format!("{api}/catalog#contact")))
+            .next()
+            .is_none(),
+        "no contact point without a configured one"
+    );
+    // Its home page is this service's web pages.
+    let home = iri_objects(&graph, &catalog, &iri(&format!("{FOAF}homepage")));
+    assert_eq!(home, vec![format!("{base}/")]);
+    let page = app.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    // The catalog's languages are those its texts are written in.
+    let mut tags: Vec<String> = graph
+        .iter()
+        .filter_map(|t| match t.object {
+            TermRef::Literal(l) => l.language().map(str::to_owned),
+            _ => None,
+        })
+        .collect();
+    tags.sort();
+    tags.dedup();
+    let mut languages = iri_objects(&graph, &catalog, &dct("language"));
+    languages.sort();
+    let eu = |tag: &str| {
+        let code = match tag {
+            "en" => "ENG",
+            "es" => "SPA",
+            "uk" => "UKR",
+            other => panic!("unexpected language {other}"),
+        };
+        format!("http://publications.europa.eu/resource/authority/language/{code}")
+    };
+    let mut expected: Vec<String> = tags.iter().map(|t| eu(t)).collect();
+    expected.sort();
+    assert_eq!(languages, expected);
+    // Every listed dataset: the project's theme.
+    let government = "http://publications.europa.eu/resource/authority/data-theme/GOVE";
+    for dataset in &listed {
+        assert_eq!(
+            iri_objects(&graph, &node(dataset), &dcat("theme")),
+            vec![government.to_owned()],
+            "{dataset}"
+        );
+    }
 
     // The plan: its titles, in the languages the plan has them.
     let plan = node(&format!("{api}/plans"));
@@ -280,7 +353,12 @@ both_backends!(catalog_describes_every_registry_and_the_plan, |app| {
                 assert!(!names.is_empty(), "{slug}: the publisher has a name");
                 assert_eq!(app.get(&agent.replace(&base, "")).await.status, 200);
             }
-            None => assert!(objects(&graph, &dataset, &dct("publisher")).is_empty()),
+            // No publisher in the data: the operator, who makes the data available.
+            None => assert_eq!(
+                iri_objects(&graph, &dataset, &dct("publisher")),
+                vec![operator.clone()],
+                "{slug}"
+            ),
         }
     }
 });
@@ -316,8 +394,11 @@ both_backends!(every_distribution_resolves_in_its_media_type, |app| {
                 );
             }
         }
+        // Schemas this service serves answer; outside specifications (NDJSON's) are not fetched.
         for schema in iri_objects(&graph, distribution, &dct("conformsTo")) {
-            assert_eq!(app.get(&path(&schema)).await.status, 200, "{schema}");
+            if schema.starts_with(&base) {
+                assert_eq!(app.get(&path(&schema)).await.status, 200, "{schema}");
+            }
         }
     }
 
@@ -801,4 +882,640 @@ both_backends!(absolute_urls_follow_the_proxy_headers, |app| {
         meta["url"],
         "https://data.example.org/api/v1/registries/territorial-units/items.csv"
     );
+});
+
+const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
+const SPDX: &str = "http://spdx.org/rdf/terms#";
+
+/// What DCAT-AP 3's range shapes require of the objects of these properties (range.ttl), checked
+/// here without the SHACL validator so the rule holds wherever the tests run.
+const RANGES: &[(&str, &str)] = &[
+    (
+        "http://purl.org/dc/terms/publisher",
+        "http://xmlns.com/foaf/0.1/Agent",
+    ),
+    (
+        "http://www.w3.org/ns/dcat#contactPoint",
+        "http://www.w3.org/2006/vcard/ns#Kind",
+    ),
+    (
+        "http://www.w3.org/ns/dcat#mediaType",
+        "http://purl.org/dc/terms/MediaType",
+    ),
+    (
+        "http://purl.org/dc/terms/format",
+        "http://purl.org/dc/terms/MediaTypeOrExtent",
+    ),
+    (
+        "http://purl.org/dc/terms/language",
+        "http://purl.org/dc/terms/LinguisticSystem",
+    ),
+    (
+        "http://purl.org/dc/terms/conformsTo",
+        "http://purl.org/dc/terms/Standard",
+    ),
+    (
+        "http://www.w3.org/ns/dcat#theme",
+        "http://www.w3.org/2004/02/skos/core#Concept",
+    ),
+    (
+        "http://purl.org/dc/terms/type",
+        "http://www.w3.org/2004/02/skos/core#Concept",
+    ),
+    (
+        "http://purl.org/dc/terms/license",
+        "http://purl.org/dc/terms/LicenseDocument",
+    ),
+    (
+        "http://purl.org/dc/terms/spatial",
+        "http://purl.org/dc/terms/Location",
+    ),
+    (
+        "http://purl.org/dc/terms/accrualPeriodicity",
+        "http://purl.org/dc/terms/Frequency",
+    ),
+    (
+        "http://www.w3.org/ns/dcat#themeTaxonomy",
+        "http://www.w3.org/2004/02/skos/core#ConceptScheme",
+    ),
+    (
+        "http://xmlns.com/foaf/0.1/homepage",
+        "http://xmlns.com/foaf/0.1/Document",
+    ),
+    (
+        "http://xmlns.com/foaf/0.1/page",
+        "http://xmlns.com/foaf/0.1/Document",
+    ),
+    (
+        "http://www.w3.org/ns/dcat#hasVersion",
+        "http://www.w3.org/ns/dcat#Dataset",
+    ),
+    (
+        "http://www.w3.org/ns/dcat#distribution",
+        "http://www.w3.org/ns/dcat#Distribution",
+    ),
+    (
+        "http://www.w3.org/ns/dcat#accessService",
+        "http://www.w3.org/ns/dcat#DataService",
+    ),
+    (
+        "http://spdx.org/rdf/terms#checksum",
+        "http://spdx.org/rdf/terms#Checksum",
+    ),
+];
+
+fn subject_of(term: &Term) -> Option<NamedOrBlankNode> {
+    match term {
+        Term::NamedNode(n) => Some(n.clone().into()),
+        Term::BlankNode(b) => Some(b.clone().into()),
+        Term::Literal(_) => None,
+    }
+}
+
+/// The full-passport registry, imported `times` times with different rows (one release each).
+fn publish_registry_releases(app: &TestApp, times: usize) {
+    use opengov_api::models::registries::{self, import};
+    let mut conn = app.pool().get().unwrap();
+    let registry = registries::find_schema(&mut conn, "catalog-test")
+        .unwrap()
+        .unwrap();
+    for round in 0..times {
+        let rows = format!(
+            "code,area_m2,kind,open,since,checked_at,rooms,lon,lat\n\
+             x1,{round}.5,a.1,true,2020-01-02,2024-05-06T07:08:09Z,3,27.0,49.4\n\
+             x2,,b,,,,,,\n"
+        );
+        import::import(
+            &mut conn,
+            &registry,
+            import::FileFormat::Csv,
+            rows.as_bytes(),
+            "test",
+            import::Publish::Always,
+        )
+        .unwrap();
+    }
+}
+
+/// Sets a milestone's status in the live tables and publishes a plan release.
+fn publish_plan_release(app: &TestApp, status: &str) {
+    use diesel::prelude::*;
+    use opengov_api::db::schema::milestones;
+    use opengov_api::models::plan_release;
+    let mut conn = app.pool().get().unwrap();
+    let id: String = milestones::table
+        .select(milestones::id)
+        .order(milestones::id)
+        .first(&mut conn)
+        .unwrap();
+    conn.write_transaction(|conn| {
+        diesel::update(milestones::table.find(&id))
+            .set(milestones::status.eq(Some(status)))
+            .execute(conn)?;
+        plan_release::publish(conn, "test")
+    })
+    .unwrap();
+}
+
+both_backends!(every_reference_has_the_class_dcat_ap_expects, |app| {
+    define_full_passport(&app);
+    publish_registry_releases(&app, 2);
+    let (jsonld, graph) = catalog_graphs(&app, &[]).await;
+    assert_eq!(without_blank_nodes(&jsonld), without_blank_nodes(&graph));
+    for (predicate, class) in RANGES {
+        let class = iri(class);
+        let mut seen = 0;
+        for triple in graph.triples_for_predicate(&iri(predicate)) {
+            let object = triple.object.into_owned();
+            let subject = subject_of(&object).unwrap_or_else(|| panic!("{predicate} {object}"));
+            assert!(
+                graph.contains(oxrdf::TripleRef::new(&subject, rdf::TYPE, &class)),
+                "{object} (object of {predicate}) is a {class}"
+            );
+            seen += 1;
+        }
+        assert!(seen > 0, "the test data uses {predicate}");
+    }
+    // Category and category scheme shapes: concepts have a label, schemes a title.
+    for concept in of_type(&graph, &iri(&format!("{SKOS}Concept"))) {
+        assert!(
+            !objects(&graph, &concept, &iri(&format!("{SKOS}prefLabel"))).is_empty(),
+            "{concept} has a skos:prefLabel"
+        );
+    }
+    for scheme in of_type(&graph, &iri(&format!("{SKOS}ConceptScheme"))) {
+        assert!(!objects(&graph, &scheme, &dct("title")).is_empty());
+    }
+    // The passport's values reach their vocabularies: the licence type from its SPDX id, the
+    // publisher's type from its institution kind.
+    let (_, base) = catalog_and_base(&graph);
+    let dataset = node(&format!("{base}/api/v1/registries/catalog-test"));
+    assert_eq!(
+        iri_objects(
+            &graph,
+            &node("https://creativecommons.org/licenses/by/4.0/"),
+            &dct("type")
+        ),
+        vec!["http://purl.org/adms/licencetype/Attribution".to_owned()],
+        "CC BY 4.0 asks for attribution"
+    );
+    let publisher = iri_objects(&graph, &dataset, &dct("publisher")).remove(0);
+    assert_eq!(
+        iri_objects(&graph, &node(&publisher), &dct("type")),
+        vec!["http://purl.org/adms/publishertype/LocalAuthority".to_owned()],
+        "an executive body of the city council is the local authority"
+    );
+});
+
+both_backends!(releases_are_versions_with_pinned_checksummed_files, |app| {
+    use sha2::{Digest, Sha256};
+    define_full_passport(&app);
+    publish_registry_releases(&app, 7);
+    publish_plan_release(&app, "complete");
+    let (jsonld, graph) = catalog_graphs(&app, &[]).await;
+    assert_eq!(
+        without_blank_nodes(&jsonld),
+        without_blank_nodes(&graph),
+        "both serialisations carry the same triples"
+    );
+    let (_, base) = catalog_and_base(&graph);
+    let api = format!("{base}/api/v1");
+    let service = node(&format!("{api}/catalog#service"));
+    let served = iri_objects(&graph, &service, &dcat("servesDataset"));
+    let path = |url: &str| url.strip_prefix(&base).unwrap().to_owned();
+    let mut checksummed = 0;
+
+    for (dataset, list) in [
+        (
+            format!("{api}/registries/catalog-test"),
+            format!("{api}/registries/catalog-test/releases"),
+        ),
+        (format!("{api}/plans"), format!("{api}/plan/releases")),
+    ] {
+        let dataset = node(&dataset);
+        // The release list is the dataset's page; the catalog describes the newest five.
+        assert_eq!(
+            iri_objects(&graph, &dataset, &iri(&format!("{FOAF}page"))),
+            vec![list.clone()]
+        );
+        let all = app.get(&path(&list)).await.json();
+        let total = all["total"].as_u64().unwrap() as usize;
+        let mut expected: Vec<String> = all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .take(5)
+            .map(|r| format!("{base}{}", r["links"]["self"].as_str().unwrap()))
+            .collect();
+        expected.sort();
+        let mut versions = iri_objects(&graph, &dataset, &dcat("hasVersion"));
+        versions.sort();
+        assert_eq!(
+            versions, expected,
+            "{dataset}: the newest releases, at most five"
+        );
+        assert_eq!(versions.len(), total.min(5));
+
+        for version in &versions {
+            let release = app.get(&path(version)).await.json();
+            let n = release["number"].as_i64().unwrap();
+            let v = node(version);
+            assert!(served.contains(version), "the API serves {version}");
+            assert_eq!(
+                objects(&graph, &v, &dcat("version")),
+                vec![Term::from(Literal::new_simple_literal(n.to_string()))]
+            );
+            assert_eq!(
+                objects(&graph, &v, &dct("issued")),
+                vec![Term::from(Literal::new_typed_literal(
+                    release["created_at"].as_str().unwrap(),
+                    xsd::DATE_TIME
+                ))]
+            );
+            let previous = iri_objects(&graph, &v, &dcat("previousVersion"));
+            if n > 1 {
+                let (list, _) = version.rsplit_once('/').unwrap();
+                let expected = format!("{list}/{}", n - 1);
+                assert_eq!(previous, vec![expected.clone()]);
+                assert_eq!(app.get(&path(&expected)).await.status, 200, "{expected}");
+            } else {
+                assert!(previous.is_empty());
+            }
+            // A version is published by whoever publishes the dataset, in its languages and places.
+            for shared in ["publisher", "language", "spatial"] {
+                assert_eq!(
+                    iri_objects(&graph, &v, &dct(shared)),
+                    iri_objects(&graph, &dataset, &dct(shared)),
+                    "{version} {shared}"
+                );
+            }
+            let named = format!("(release {n})");
+            assert!(
+                objects(&graph, &v, &dct("title"))
+                    .iter()
+                    .any(|t| matches!(t, Term::Literal(l) if l.value().ends_with(&named))),
+                "{version} has a title naming the release"
+            );
+
+            // Every file is pinned: it answers in its media type, issued with the release.
+            let distributions = iri_objects(&graph, &v, &dcat("distribution"));
+            assert!(!distributions.is_empty());
+            for distribution in distributions {
+                let d = node(&distribution);
+                let url = iri_objects(&graph, &d, &dcat("downloadURL")).remove(0);
+                assert!(
+                    url.contains(&format!("release={n}"))
+                        || url.ends_with(&format!("/releases/{n}/records")),
+                    "{url} is pinned"
+                );
+                assert_eq!(
+                    objects(&graph, &d, &dct("issued")),
+                    objects(&graph, &v, &dct("issued"))
+                );
+                let res = app.get(&path(&url)).await;
+                assert_eq!(res.status, 200, "{url}");
+                if let Some(media_type) = iri_objects(&graph, &d, &dcat("mediaType")).first() {
+                    let expected = media_type.rsplit_once("media-types/").unwrap().1;
+                    assert!(
+                        res.header("content-type").unwrap().starts_with(expected),
+                        "{url}"
+                    );
+                }
+                // The canonical export: its SHA-256 and size are those of the bytes served.
+                let checksums = objects(&graph, &d, &iri(&format!("{SPDX}checksum")));
+                if checksums.is_empty() {
+                    assert!(objects(&graph, &d, &dcat("byteSize")).is_empty());
+                    continue;
+                }
+                assert!(
+                    res.header("content-type")
+                        .unwrap()
+                        .starts_with("application/x-ndjson")
+                );
+                let checksum = subject_of(&checksums[0]).unwrap();
+                assert_eq!(
+                    iri_objects(&graph, &checksum, &iri(&format!("{SPDX}algorithm"))),
+                    vec![format!("{SPDX}checksumAlgorithm_sha256")]
+                );
+                let digest: String = Sha256::digest(&res.body)
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect();
+                assert_eq!(
+                    objects(&graph, &checksum, &iri(&format!("{SPDX}checksumValue"))),
+                    vec![Term::from(Literal::new_typed_literal(
+                        digest.clone(),
+                        xsd::HEX_BINARY
+                    ))],
+                    "{url}: the stated SHA-256 is that of the bytes"
+                );
+                assert_eq!(release["sha256"], digest.as_str(), "and the release's own");
+                assert_eq!(
+                    objects(&graph, &d, &dcat("byteSize")),
+                    vec![Term::from(Literal::new_typed_literal(
+                        res.body.len().to_string(),
+                        xsd::NON_NEGATIVE_INTEGER
+                    ))],
+                    "{url}: the stated size is that of the bytes"
+                );
+                assert_eq!(release["byte_size"], res.body.len());
+                checksummed += 1;
+            }
+        }
+    }
+    // Five registry releases and both plan releases have a checksummed canonical export.
+    assert_eq!(checksummed, 5 + 2);
+});
+
+/// The official DCAT-AP 3.0.1 shapes (tests/vendor/dcat-ap-3/README.md), joined into one Turtle
+/// document: Turtle allows a prefix to be declared again, and each file names its shapes in its
+/// own namespace, so the join is the union of the four graphs.
+const DCAT_AP_SHAPES: &[&str] = &[
+    include_str!("../vendor/dcat-ap-3/shapes.ttl"),
+    include_str!("../vendor/dcat-ap-3/range.ttl"),
+    include_str!("../vendor/dcat-ap-3/shapes_recommended.ttl"),
+    include_str!("../vendor/dcat-ap-3/deprecateduris.ttl"),
+];
+
+const SH: &str = "http://www.w3.org/ns/shacl#";
+
+/// One result of a pyshacl validation report.
+#[derive(Debug)]
+struct ShaclResult {
+    severity: String,
+    focus: Term,
+    path: String,
+    message: String,
+}
+
+/// What pyshacl says of one catalog document.
+struct ShaclReport {
+    conforms: bool,
+    results: Vec<ShaclResult>,
+}
+
+/// Prefixed names for the report lines.
+fn short(iri: &str) -> String {
+    for (prefix, ns) in [
+        ("dcat:", DCAT),
+        ("dct:", DCT),
+        ("foaf:", FOAF),
+        ("vcard:", VCARD),
+        ("dcatap:", "http://data.europa.eu/r5r/"),
+        ("sh:", SH),
+    ] {
+        if let Some(local) = iri.strip_prefix(ns) {
+            return format!("{prefix}{local}");
+        }
+    }
+    iri.to_owned()
+}
+
+/// Runs pyshacl on `document` (`turtle` or `json-ld`) against the DCAT-AP shapes: no inference
+/// and no ontology graph (see the vendor README: the catalog must type what it references
+/// itself), `--allow-warnings` so that only violations make it non-conforming, the report as
+/// Turtle.
+fn pyshacl(tool: &std::path::Path, document: &[u8], syntax: &str) -> ShaclReport {
+    let dir = tempfile::tempdir().unwrap();
+    let shapes = dir.path().join("dcat-ap-3.0.1.ttl");
+    std::fs::write(&shapes, DCAT_AP_SHAPES.join("\n")).unwrap();
+    let data = dir.path().join("catalog");
+    std::fs::write(&data, document).unwrap();
+    let out = std::process::Command::new(tool)
+        .args([
+            "--shacl-file-format",
+            "turtle",
+            "--data-file-format",
+            syntax,
+        ])
+        .args([
+            "--inference",
+            "none",
+            "--allow-warnings",
+            "--format",
+            "turtle",
+        ])
+        .arg("--shacl")
+        .arg(&shapes)
+        .arg(&data)
+        .output()
+        .expect("pyshacl runs");
+    // 0: conforms, 1: does not; anything else is pyshacl failing to validate.
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "pyshacl failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = parse_turtle(&out.stdout);
+    let sh = |local: &str| iri(&format!("{SH}{local}"));
+    let reports = of_type(&report, &sh("ValidationReport"));
+    assert_eq!(reports.len(), 1, "one validation report");
+    let conforms = objects(&report, &reports[0], &sh("conforms"))
+        == vec![Term::from(Literal::new_typed_literal("true", xsd::BOOLEAN))];
+    assert_eq!(conforms, out.status.code() == Some(0));
+    let one = |node: &NamedOrBlankNode, property: &str| -> Option<Term> {
+        objects(&report, node, &sh(property)).into_iter().next()
+    };
+    let results = of_type(&report, &sh("ValidationResult"))
+        .iter()
+        .map(|r| ShaclResult {
+            severity: match one(r, "resultSeverity") {
+                Some(Term::NamedNode(n)) => short(n.as_str()),
+                other => panic!("severity {other:?}"),
+            },
+            focus: one(r, "focusNode").expect("a focus node"),
+            path: match one(r, "resultPath") {
+                Some(Term::NamedNode(n)) => short(n.as_str()),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            },
+            message: match one(r, "resultMessage") {
+                Some(Term::Literal(l)) => l.value().to_owned(),
+                _ => String::new(),
+            },
+        })
+        .collect();
+    ShaclReport { conforms, results }
+}
+
+/// Writes past the test harness's capture, so that `cargo test` (and `.ci/run`'s log) shows the
+/// validator's verdict even when the test passes.
+fn announce(line: &str) {
+    use std::io::Write;
+    // One write, so the line cannot interleave with the harness's own lines.
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
+}
+
+/// Why a recommended property may be missing: it is unknown (no source gives it) or a promise only
+/// the operator can make. `Err` for any other missing property (docs/API.md lists these).
+fn unstated(
+    result: &ShaclResult,
+    catalog: &Graph,
+    api: &str,
+    contact_configured: bool,
+) -> Result<(), String> {
+    let focus = match &result.focus {
+        Term::NamedNode(n) => n.as_str().to_owned(),
+        // Blank nodes: the KATOTTG locations, whose extent no source gives.
+        Term::BlankNode(_) if matches!(result.path.as_str(), "dcat:bbox" | "dcat:centroid") => {
+            return Ok(());
+        }
+        other => return Err(format!("{other}")),
+    };
+    let types = iri_objects(catalog, &node(&focus), &rdf::TYPE.into_owned());
+    let is = |class: &str| types.contains(&format!("{DCAT}{class}"));
+    let plan_file = focus.starts_with(&format!("{api}/plans#"))
+        || focus.starts_with(&format!("{api}/plan/releases/"));
+    let ok = match result.path.as_str() {
+        // The catalog's own dates and licence: no source states them.
+        "dct:issued" | "dct:modified" => focus == format!("{api}/catalog"),
+        // The licence of the catalog, and of the plan data (no source gives one).
+        "dct:license" => focus == format!("{api}/catalog") || (is("Distribution") && plan_file),
+        // No source gives any dataset's temporal coverage.
+        "dct:temporal" => is("Dataset"),
+        // Only without an operator contact (`--operator-email` / `--operator-url`).
+        "dcat:contactPoint" => !contact_configured && (is("Dataset") || is("DataService")),
+        // How long a file stays available is the operator's promise, not the data's.
+        "dcatap:availability" => is("Distribution"),
+        // NDJSON has no EU file type.
+        "dct:format" => {
+            is("Distribution")
+                && iri_objects(catalog, &node(&focus), &dcat("accessURL"))
+                    .iter()
+                    .any(|url| url.contains(".ndjson") || url.ends_with("/records"))
+        }
+        // The operator's ADMS publisher type is not configured.
+        "dct:type" => focus == format!("{api}/catalog#operator"),
+        _ => false,
+    };
+    if ok { Ok(()) } else { Err(focus) }
+}
+
+/// Validates both serialisations of the catalog with pyshacl: no violation, and every warning a
+/// recommended property the catalog leaves out on purpose. Prints the verdicts.
+async fn validate_with_shacl(
+    app: &TestApp,
+    tool: &std::path::Path,
+    what: &str,
+    contact_configured: bool,
+) {
+    let (_, graph) = catalog_graphs(app, &[]).await;
+    let (_, base) = catalog_and_base(&graph);
+    let api = format!("{base}/api/v1");
+    let backend = format!("{:?}", app.state.backend).to_lowercase();
+    for (path, syntax) in [
+        ("/api/v1/catalog.ttl", "turtle"),
+        ("/api/v1/catalog.jsonld", "json-ld"),
+    ] {
+        let body = app.get(path).await.body;
+        let report = pyshacl(tool, &body, syntax);
+        let violations: Vec<&ShaclResult> = report
+            .results
+            .iter()
+            .filter(|r| r.severity == "sh:Violation")
+            .collect();
+        assert!(
+            violations.is_empty(),
+            "{path}: DCAT-AP violations: {violations:#?}"
+        );
+        assert!(
+            report.conforms,
+            "{path}: pyshacl says the catalog does not conform"
+        );
+        let mut warnings = std::collections::BTreeMap::<String, usize>::new();
+        for result in &report.results {
+            assert_eq!(result.severity, "sh:Warning", "{result:?}");
+            if let Err(focus) = unstated(result, &graph, &api, contact_configured) {
+                panic!(
+                    "{path}: unexpected warning on {focus}: {} ({})",
+                    result.path, result.message
+                );
+            }
+            *warnings.entry(result.path.clone()).or_default() += 1;
+        }
+        let listed: Vec<String> = warnings.iter().map(|(p, n)| format!("{n} {p}")).collect();
+        announce(&format!(
+            "DCAT-AP 3.0.1 SHACL (pyshacl), {backend}, {what}, {}: Conforms: {}; results {}: \
+             0 violations, {} warnings of recommended properties left unstated ({})",
+            path.rsplit('/').next().unwrap(),
+            if report.conforms { "True" } else { "False" },
+            report.results.len(),
+            report.results.len(),
+            listed.join(", ")
+        ));
+    }
+}
+
+both_backends!(dcat_ap_shacl_fixtures, |app| {
+    let Some(tool) = crate::tools::python_tool("pyshacl") else {
+        return;
+    };
+    validate_with_shacl(
+        &app,
+        &tool,
+        "built-in fixtures, no operator configured",
+        false,
+    )
+    .await;
+});
+
+both_backends!(dcat_ap_shacl_full_passport_releases_and_operator, |app| {
+    let Some(tool) = crate::tools::python_tool("pyshacl") else {
+        return;
+    };
+    let mut app = app;
+    app.state.operator = opengov_api::models::catalog::Operator::new(
+        Some("Open data desk of the test city".into()),
+        Some("https://opendata.example.org/".into()),
+        Some("opendata@example.org".into()),
+    )
+    .unwrap();
+    define_full_passport(&app);
+    publish_registry_releases(&app, 7);
+    publish_plan_release(&app, "complete");
+    let (_, graph) = catalog_graphs(&app, &[]).await;
+    let (catalog, base) = catalog_and_base(&graph);
+    // The configured operator: named, with a home page and a contact point for the datasets
+    // whose data names none.
+    let operator = format!("{base}/api/v1/catalog#operator");
+    assert_eq!(
+        iri_objects(&graph, &catalog, &dct("publisher")),
+        vec![operator.clone()]
+    );
+    assert_eq!(
+        objects(&graph, &node(&operator), &iri(&format!("{FOAF}name"))),
+        vec![Term::from(Literal::new_simple_literal(
+            "Open data desk of the test city"
+        ))]
+    );
+    let contact = format!("{base}/api/v1/catalog#contact");
+    assert_eq!(
+        iri_objects(&graph, &node(&contact), &iri(&format!("{VCARD}hasEmail"))),
+        vec!["mailto:opendata@example.org".to_owned()]
+    );
+    assert_eq!(
+        iri_objects(
+            &graph,
+            &node(&format!("{base}/api/v1/plans")),
+            &dcat("contactPoint")
+        ),
+        vec![contact.clone()]
+    );
+    // The registry that names its own contact keeps it.
+    assert!(
+        !iri_objects(
+            &graph,
+            &node(&format!("{base}/api/v1/registries/catalog-test")),
+            &dcat("contactPoint")
+        )
+        .contains(&contact)
+    );
+    validate_with_shacl(
+        &app,
+        &tool,
+        "full passport, 7 imports, operator configured",
+        true,
+    )
+    .await;
 });

@@ -127,6 +127,32 @@ fn unsupported_database_urls_are_refused_clearly() {
 }
 
 #[test]
+fn bad_operator_details_are_refused_before_the_database_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("opengov.db");
+    for (flag, value) in [
+        ("--operator-url", "opendata.example.org"),
+        ("--operator-email", "not an address"),
+    ] {
+        let out = Command::new(BIN)
+            .args(["serve", flag, value, "--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", format!("sqlite://{}", db.display()))
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{flag}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&format!("opengov-api: {flag}")),
+            "{flag}: {stderr}"
+        );
+        assert!(
+            !db.exists(),
+            "{flag}: refused before the database was created"
+        );
+    }
+}
+
+#[test]
 fn openapi_command_prints_the_committed_spec() {
     let out = Command::new(BIN).arg("openapi").output().unwrap();
     assert!(out.status.success());

@@ -26,10 +26,11 @@ async fn catalog(
     syntax: Syntax,
 ) -> Result<HttpResponse, AppError> {
     let base = respond::public_base(&req);
+    let operator = state.operator.clone();
     let body = run_app(&state, move |conn| {
         let data = catalog::load(conn)?;
-        let graph =
-            catalog::build(&data, &base).map_err(|e| AppError::invalid("Host", e.to_string()))?;
+        let graph = catalog::build(&data, &base, &operator)
+            .map_err(|e| AppError::invalid("Host", e.to_string()))?;
         match syntax {
             Syntax::JsonLd => catalog::to_json_ld(&graph),
             Syntax::Turtle => catalog::to_turtle(&graph),
@@ -48,10 +49,15 @@ async fn catalog(
 ///
 /// A `dcat:Catalog` with one `dcat:Dataset` per registry and one for the action plan (`plan`),
 /// their distributions (JSON pages, and complete CSV, GeoJSON for registries with geometry, and
-/// NDJSON files), and the API as a `dcat:DataService`. Texts carry every language they exist in;
-/// values the data does not give are left out. Absolute IRIs use the request's scheme and host
-/// (`Forwarded`/`X-Forwarded-*` behind a proxy). Node objects use full IRIs; the `@context`
-/// declares the dcat, dct, foaf, vcard, rdf, rdfs and xsd prefixes.
+/// NDJSON files), and the API as a `dcat:DataService`. Each dataset's newest releases (at most 5;
+/// its `foaf:page` lists them all) are versions (`dcat:hasVersion`, `dcat:version`,
+/// `dcat:previousVersion`, `dct:issued`) with their files pinned by `?release=`; the canonical
+/// export of each carries its SHA-256 (`spdx:checksum`) and size (`dcat:byteSize`). The catalog's
+/// publisher, and that of every dataset whose data names none, is the operator of this instance
+/// (`--operator-name`). Texts carry every language they exist in; values the data does not give
+/// are left out. Absolute IRIs use the request's scheme and host (`Forwarded`/`X-Forwarded-*`
+/// behind a proxy). Node objects use full IRIs; the `@context` declares the dcat, dct, foaf,
+/// vcard, skos, spdx, rdf, rdfs and xsd prefixes. It passes the DCAT-AP 3.0.1 SHACL shapes.
 #[utoipa::path(
     tag = "catalog",
     params(CatalogParams),

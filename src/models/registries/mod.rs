@@ -16,6 +16,7 @@ use crate::db::items::{self, Column, ColumnType, ItemRow, Select, TableSpec, Ver
 use crate::db::schema::registries;
 use crate::models::lang::TextBundle;
 use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance, load_texts};
+use crate::models::releases;
 use crate::models::sources::Source;
 use crate::models::{Page, PageRequest, entity};
 use geometry::GeometryKind;
@@ -235,11 +236,16 @@ pub fn write_canonical_item(row: &ItemRow, out: &mut String) {
     out.push_str("}\n");
 }
 
-/// SHA-256 (hex) of the canonical export of release `number`: every item's canonical line in
-/// the default order, i.e. the bytes of `items.ndjson?release=<number>`.
-pub fn release_digest(conn: &mut DbConn, registry: &Registry, number: i64) -> QueryResult<String> {
+/// SHA-256 (hex) and size of the canonical export of release `number`: every item's canonical
+/// line in the default order, i.e. the bytes of `items.ndjson?release=<number>`.
+pub fn release_digest(
+    conn: &mut DbConn,
+    registry: &Registry,
+    number: i64,
+) -> QueryResult<releases::ExportDigest> {
     use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
+    let mut byte_size = 0i64;
     let select = Select {
         version: Version::AsOf(number),
         ..Select::default()
@@ -256,11 +262,15 @@ pub fn release_digest(conn: &mut DbConn, registry: &Registry, number: i64) -> Qu
                 line.clear();
                 write_canonical_item(row, &mut line);
                 hasher.update(line.as_bytes());
+                byte_size += line.len() as i64;
             }
             Ok(true)
         },
     )?;
-    Ok(hex(&hasher.finalize()))
+    Ok(releases::ExportDigest {
+        sha256: hex(&hasher.finalize()),
+        byte_size,
+    })
 }
 
 /// Lower-case hex of bytes.
