@@ -55,6 +55,7 @@ macro_rules! record_params {
         pub struct $name {
             $($body)*
             /// Language of texts: `uk`, `en` or `es`. Overrides `Accept-Language`; default `en`.
+            /// Each text says the language it is in, so a fallback is visible.
             #[param(value_type = Option<crate::models::lang::Lang>)]
             pub lang: Option<String>,
         }

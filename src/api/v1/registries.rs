@@ -17,6 +17,7 @@ use crate::api::pagination;
 use crate::api::params::{list_params, record_params};
 use crate::api::release::{self, ReleaseRef};
 use crate::api::respond::{self, CsvRecord, Listing};
+use crate::api::spec::written_schema;
 use crate::api::{AppState, ReadAt, run, run_app};
 use crate::db::items::{self, Select, Version};
 use crate::error::AppError;
@@ -949,9 +950,130 @@ pub struct ItemDto {
     #[schema(value_type = Object)]
     pub properties: serde_json::Value,
     /// RFC 7946 geometry (WGS84), or null.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Geometry>)]
     pub geometry: Option<serde_json::Value>,
 }
+
+/// One RFC 7946 geometry object of the seven kinds (the geometry of a GeoJSON Feature).
+fn geometry_schema() -> serde_json::Value {
+    use serde_json::json;
+    let position = json!({
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 2,
+        "maxItems": 3,
+        "description": "Longitude, latitude (WGS84 degrees)",
+    });
+    let line = json!({"type": "array", "items": position, "minItems": 2});
+    let ring = json!({"type": "array", "items": position, "minItems": 4});
+    let polygon = json!({"type": "array", "items": ring});
+    let bbox = json!({"type": "array", "items": {"type": "number"}, "minItems": 4});
+    let shape = |kind: &str, coordinates: serde_json::Value| {
+        json!({
+            "type": "object",
+            "title": kind,
+            "required": ["type", "coordinates"],
+            "properties": {
+                "type": {"type": "string", "enum": [kind]},
+                "coordinates": coordinates,
+                "bbox": bbox,
+            },
+        })
+    };
+    json!({
+        "description": "An RFC 7946 geometry, WGS84 longitude/latitude.",
+        "oneOf": [
+            shape("Point", position.clone()),
+            shape("MultiPoint", json!({"type": "array", "items": position})),
+            shape("LineString", line.clone()),
+            shape("MultiLineString", json!({"type": "array", "items": line})),
+            shape("Polygon", polygon.clone()),
+            shape("MultiPolygon", json!({"type": "array", "items": polygon})),
+            {
+                "type": "object",
+                "title": "GeometryCollection",
+                "required": ["type", "geometries"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["GeometryCollection"]},
+                    "geometries": {"type": "array", "items": {"$ref": "#/components/schemas/Geometry"}},
+                    "bbox": bbox,
+                },
+            },
+        ],
+    })
+}
+
+written_schema!(
+    /// An RFC 7946 geometry.
+    Geometry,
+    [],
+    geometry_schema()
+);
+
+written_schema!(
+    /// One registry item as an RFC 7946 Feature.
+    Feature,
+    [Geometry],
+    serde_json::json!({
+        "type": "object",
+        "description": "One registry item as an RFC 7946 Feature.",
+        "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string", "description": "The value of the registry's id field."},
+            "geometry": {
+                "oneOf": [{"$ref": "#/components/schemas/Geometry"}, {"type": "null"}],
+            },
+            "properties": {
+                "type": "object",
+                "description": "Field values by name, typed as the registry's `fields` say (null: \
+                    unknown); with `fields=`, only those fields.",
+            },
+        },
+    })
+);
+
+written_schema!(
+    /// Registry items as an RFC 7946 FeatureCollection.
+    FeatureCollection,
+    [Feature, ReleaseRef],
+    serde_json::json!({
+        "type": "object",
+        "description": "Registry items as an RFC 7946 FeatureCollection, with the registry, \
+            whether it is sample data and the release read as foreign members. A page that has \
+            a next one links it in `links`.",
+        "required": ["type", "registry", "sample", "release", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "registry": {"type": "string", "description": "The registry's slug."},
+            "sample": {
+                "type": "boolean",
+                "description": "True for generated sample data.",
+            },
+            "release": {
+                "oneOf": [{"$ref": "#/components/schemas/ReleaseRef"}, {"type": "null"}],
+                "description": "The release these items were read from (null before the first \
+                    import).",
+            },
+            "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+            "links": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["rel", "type", "href"],
+                    "properties": {
+                        "rel": {"type": "string", "enum": ["next"]},
+                        "type": {"type": "string", "enum": ["application/geo+json"]},
+                        "href": {
+                            "type": "string",
+                            "description": "The next page (relative URL).",
+                        },
+                    },
+                },
+            },
+        },
+    })
+);
 
 const ITEMS_DESCRIPTION: &str = "Filters: any schema field as `field=value` or `field__op=value` with \
 `op` one of `eq, ne, gt, gte, lt, lte, in, contains, startswith, isnull`; values are parsed by the \
@@ -986,7 +1108,7 @@ is at most 4096 bytes by default (414 beyond).";
             content(
                 (ItemPage = "application/json"),
                 (String = "text/csv"),
-                (String = "application/geo+json"),
+                (FeatureCollection = "application/geo+json"),
                 (String = "application/x-ndjson"),
             )
         ),
@@ -1011,9 +1133,10 @@ pub async fn list_items(
     tag = "registries",
     description = ITEMS_DESCRIPTION,
     params(
-        ("slug" = String, Path, description = "Registry slug"),
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
         ItemQueryParams,
-        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode,
+            description = "Field filters: `field=value`, `field__op=value` (see the operation description)"),
     ),
     responses((status = 200, description = "Items as CSV", body = String, content_type = "text/csv")),
 )]
@@ -1033,11 +1156,12 @@ pub async fn list_items_csv(
     tag = "registries",
     description = ITEMS_DESCRIPTION,
     params(
-        ("slug" = String, Path, description = "Registry slug"),
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
         ItemQueryParams,
-        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode,
+            description = "Field filters: `field=value`, `field__op=value` (see the operation description)"),
     ),
-    responses((status = 200, description = "Items as GeoJSON", body = String, content_type = "application/geo+json")),
+    responses((status = 200, description = "Items as GeoJSON", body = FeatureCollection, content_type = "application/geo+json")),
 )]
 #[get("/registries/{slug}/items.geojson")]
 pub async fn list_items_geojson(
@@ -1053,9 +1177,10 @@ pub async fn list_items_geojson(
     tag = "registries",
     description = ITEMS_DESCRIPTION,
     params(
-        ("slug" = String, Path, description = "Registry slug"),
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
         ItemQueryParams,
-        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode,
+            description = "Field filters: `field=value`, `field__op=value` (see the operation description)"),
     ),
     responses((status = 200, description = "Items as NDJSON", body = String, content_type = "application/x-ndjson")),
 )]
