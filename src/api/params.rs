@@ -63,6 +63,13 @@ macro_rules! record_params {
 }
 pub(crate) use record_params;
 
+/// The query of an operation that takes no parameters: any parameter is unknown and refused
+/// with 400, as everywhere else.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NoParams {}
+
 /// Output formats of collections.
 #[derive(utoipa::ToSchema)]
 #[schema(rename_all = "lowercase")]

@@ -45,7 +45,15 @@ fallback to another language is visible; `Content-Language` lists the languages 
         (name = "operations", description = "Health and readiness"),
     ),
     // Types named only by query parameters are not collected automatically.
-    components(schemas(Problem, params::FormatName, v1::milestones::StatusFilterName)),
+    components(schemas(
+        Problem,
+        params::FormatName,
+        v1::milestones::StatusFilterName,
+        v1::registries::ItemFormatName,
+        v1::registries::CountName,
+        v1::registries::DelimiterName,
+        v1::registries::CsvHeaderName,
+    )),
 )]
 struct ApiDoc;
 
@@ -183,7 +191,11 @@ const PROBLEMS: [(&str, &str, &str); 13] = [
         "TooManyRequests",
         "A rate limit is spent (see the `RateLimit` header); retry after `Retry-After` seconds",
     ),
-    ("500", "InternalError", "A bug; logged, answered without internals"),
+    (
+        "500",
+        "InternalError",
+        "A bug; logged, answered without internals",
+    ),
     (
         "503",
         "Unavailable",
@@ -221,7 +233,7 @@ fn add_problem_responses(api: &mut oa::OpenApi) {
             }
         }
     };
-    for item in api.paths.paths.values_mut() {
+    for (path, item) in api.paths.paths.iter_mut() {
         for write in [item.post.as_mut(), item.patch.as_mut()]
             .into_iter()
             .flatten()
@@ -239,7 +251,8 @@ fn add_problem_responses(api: &mut oa::OpenApi) {
         if op.security.is_some() {
             add(op, &["401", "403"]);
         }
-        if op.parameters.as_ref().is_some_and(|p| !p.is_empty()) {
+        // Every API operation refuses unknown and malformed query parameters.
+        if path.starts_with("/api/") {
             add(op, &["400"]);
         }
         add(op, &["404", "406", "414", "429", "500", "503"]);
@@ -490,7 +503,8 @@ fn share_repeated_headers(api: &mut oa::OpenApi) {
                 if let RefOr::T(response) = response {
                     for (header_name, header) in response.headers.iter_mut() {
                         if let RefOr::T(h) = header
-                            && let Some(name) = names.get(&format!("{header_name}\n{}", json_key(h)))
+                            && let Some(name) =
+                                names.get(&format!("{header_name}\n{}", json_key(h)))
                         {
                             *header =
                                 RefOr::Ref(oa::Ref::new(format!("#/components/headers/{name}")));

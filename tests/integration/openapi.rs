@@ -53,7 +53,10 @@ fn every_reference_resolves() {
             ["schemas", "parameters", "responses", "headers"].contains(&kind),
             "{r}"
         );
-        assert!(spec["components"][kind][name].is_object(), "{r} is not defined");
+        assert!(
+            spec["components"][kind][name].is_object(),
+            "{r} is not defined"
+        );
     }
 }
 
@@ -81,9 +84,10 @@ fn descriptions_have_no_stray_whitespace() {
             Value::Object(map) => {
                 for (key, v) in map {
                     let here = format!("{at}/{key}");
-                    if let (true, Some(text)) =
-                        (["description", "summary", "title"].contains(&key.as_str()), v.as_str())
-                    {
+                    if let (true, Some(text)) = (
+                        ["description", "summary", "title"].contains(&key.as_str()),
+                        v.as_str(),
+                    ) {
                         *checked += 1;
                         for defect in ["  ", "\t", " \n", "\n "] {
                             assert!(!text.contains(defect), "{here} has {defect:?}: {text:?}");
@@ -133,8 +137,8 @@ fn json_bodies_have_object_schemas() {
     let geojson = &spec["paths"]["/api/v1/registries/{slug}/items.geojson"]["get"]["responses"]["200"]
         ["content"]["application/geo+json"]["schema"]["$ref"];
     assert_eq!(geojson, "#/components/schemas/FeatureCollection");
-    let catalog = &spec["paths"]["/api/v1/catalog.jsonld"]["get"]["responses"]["200"]["content"]
-        ["application/ld+json"]["schema"]["$ref"];
+    let catalog = &spec["paths"]["/api/v1/catalog.jsonld"]["get"]["responses"]["200"]["content"]["application/ld+json"]
+        ["schema"]["$ref"];
     assert_eq!(catalog, "#/components/schemas/JsonLdDocument");
 }
 
@@ -157,8 +161,10 @@ fn repeated_definitions_live_in_components() {
                 }
                 for header in response["headers"].as_object().into_iter().flatten() {
                     assert!(
-                        header.1["$ref"].is_string() || !["ETag", "Cache-Control"].contains(&header.0.as_str()),
-                        "{} is inline", header.0
+                        header.1["$ref"].is_string()
+                            || !["ETag", "Cache-Control"].contains(&header.0.as_str()),
+                        "{} is inline",
+                        header.0
                     );
                 }
             }
@@ -168,7 +174,10 @@ fn repeated_definitions_live_in_components() {
         assert_eq!(count, 1, "{parameter} is repeated inline");
     }
     // Only problems an operation words itself (e.g. the catalog's 400, the change feed's 410).
-    assert!(inline_problems < 10, "{inline_problems} inline problem responses");
+    assert!(
+        inline_problems < 10,
+        "{inline_problems} inline problem responses"
+    );
     for name in ["NotFound", "NotModified", "InternalError"] {
         assert!(spec["components"]["responses"][name].is_object(), "{name}");
     }
@@ -220,8 +229,8 @@ fn every_operation_documents_params_and_problems() {
             );
             for status in ["401", "403", "412", "422", "500", "503"] {
                 assert_eq!(
-                    resolved(&spec, &op["responses"][status])["content"]
-                        ["application/problem+json"]["schema"]["$ref"],
+                    resolved(&spec, &op["responses"][status])["content"]["application/problem+json"]
+                        ["schema"]["$ref"],
                     "#/components/schemas/Problem",
                     "{method} {path} {status}"
                 );
@@ -237,8 +246,8 @@ fn every_operation_documents_params_and_problems() {
         assert!(responses.contains_key("200"), "{path}");
         for status in ["404", "500", "503"] {
             assert_eq!(
-                resolved(&spec, &responses[status])["content"]["application/problem+json"]
-                    ["schema"]["$ref"],
+                resolved(&spec, &responses[status])["content"]["application/problem+json"]["schema"]
+                    ["$ref"],
                 "#/components/schemas/Problem",
                 "{path} {status}"
             );

@@ -359,21 +359,22 @@ pub struct ItemQueryParams {
     bbox: Option<String>,
     /// `exact` counts every match; by default a filtered total is counted up to 1000 and
     /// `total_exact` says whether it is exact.
-    #[param(value_type = Option<String>, example = "exact")]
+    #[param(value_type = Option<CountName>)]
     count: Option<String>,
     /// Language of CSV labels (`header=labels`) and of the sample notice: uk, en or es.
     #[param(value_type = Option<Lang>)]
     lang: Option<String>,
     /// `json`, `csv`, `geojson` or `ndjson` (overrides `Accept`; not needed with an extension).
+    #[param(value_type = Option<ItemFormatName>)]
     format: Option<String>,
     /// CSV: start with a UTF-8 byte-order mark so Excel detects UTF-8 (`true`/`false`, default false).
     #[param(value_type = Option<bool>)]
     bom: Option<String>,
     /// CSV column separator: `comma` (default), `semicolon` (Excel in comma-decimal locales) or `tab`.
-    #[param(example = "semicolon")]
+    #[param(value_type = Option<DelimiterName>, example = "semicolon")]
     delimiter: Option<String>,
     /// CSV header row: `names` (field names, default) or `labels` (field labels in `lang`).
-    #[param(example = "labels")]
+    #[param(value_type = Option<CsvHeaderName>, example = "labels")]
     header: Option<String>,
     /// CSV/GeoJSON/NDJSON: `true` sends `Content-Disposition: attachment` with a file name of
     /// the registry slug and today's date.
@@ -384,6 +385,44 @@ pub struct ItemQueryParams {
     /// them as stored).
     #[param(value_type = Option<bool>)]
     neutralise_formulas: Option<String>,
+}
+
+/// Item formats (`?format=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documentation only: values are parsed in `negotiate::format`.
+pub enum ItemFormatName {
+    Json,
+    Csv,
+    Geojson,
+    Ndjson,
+}
+
+/// How to count the matches (`?count=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documentation only: parsed by `ItemParams::parse`.
+pub enum CountName {
+    Exact,
+}
+
+/// CSV column separators (`?delimiter=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documentation only: parsed by `Delimiter::parse`.
+pub enum DelimiterName {
+    Comma,
+    Semicolon,
+    Tab,
+}
+
+/// CSV header rows (`?header=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documentation only: parsed by `ItemParams::parse`.
+pub enum CsvHeaderName {
+    Names,
+    Labels,
 }
 
 const CONTROL_PARAMS: [&str; 12] = [
