@@ -2,9 +2,10 @@
 //! `If-None-Match` / `If-Modified-Since`, `Cache-Control` and `Vary`.
 //!
 //! Validators of dataset reads (plan resources, registry items) are derived from the release the
-//! handler read (`Data-Release`) and the normalised request, so a conditional request is answered
-//! from one indexed lookup of the latest release — without running the query — and a request
-//! pinned with `?release=` from no lookup at all. Other responses (index, registry passports,
+//! handler read (`Data-Release`) and the normalised request, so a request revalidating with its tag
+//! (`If-None-Match`) is answered from one indexed lookup of the latest release — without running
+//! the query — and a request pinned with `?release=` from no lookup at all. `*` and
+//! `If-Modified-Since` are decided after the handler, so an invalid request still gets its 4xx. Other responses (index, registry passports,
 //! releases, feeds, catalog) get the SHA-256 of their body. Compressed bodies get the encoding
 //! appended to the tag (`"…-br"`), so each byte-distinct representation has its own strong tag.
 
@@ -163,8 +164,14 @@ impl Conditions {
         }
     }
 
-    fn present(&self) -> bool {
-        self.if_none_match.is_some() || self.if_modified_since.is_some()
+    /// True when `If-None-Match` names `etag` itself. Only such a tag, issued with an earlier 200
+    /// to this very request, shows that the request would succeed; `*` and `If-Modified-Since`
+    /// hold for any request, even one answered 400 or 404, where they must be ignored (RFC 9110
+    /// §13.2.1).
+    fn names(&self, etag: &str) -> bool {
+        self.if_none_match
+            .as_ref()
+            .is_some_and(|tags| tags.iter().any(|t| t == etag))
     }
 
     /// True when the client's copy is current (RFC 9110 §13.2.2: If-None-Match wins; then
@@ -240,8 +247,9 @@ pub async fn conditional(
         LATEST
     };
 
-    // A conditional dataset read is decided before the query runs.
-    if conditions.present()
+    // A dataset read revalidated with one of its tags is decided before the query runs; any
+    // other condition waits for the handler's 200.
+    if conditions.if_none_match.is_some()
         && let Scope::Dataset { dataset, pinned } = &scope
     {
         let current = match pinned {
@@ -250,7 +258,7 @@ pub async fn conditional(
         };
         if let Some((release, last_modified)) = current {
             let etag = release_tag(&release, &key);
-            if conditions.not_modified(&etag, last_modified.as_deref()) {
+            if conditions.names(&etag) {
                 return Ok(not_modified(
                     req.into_parts().0,
                     &etag,

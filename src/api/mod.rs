@@ -17,8 +17,11 @@ pub mod rate_limit;
 pub mod release;
 pub mod respond;
 pub mod security_headers;
+pub mod spec;
 pub mod v1;
 pub mod write_bodies;
+
+pub use spec::openapi;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::Service;
@@ -26,8 +29,6 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::{Compress, ErrorHandlers, Logger};
 use actix_web::{App, HttpResponse, web};
-use utoipa::OpenApi;
-use utoipa::openapi::{self as oa, RefOr};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -36,7 +37,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::db::{Backend, DbConn, DbPool};
-use crate::error::{self, AppError, PROBLEM_JSON, Problem};
+use crate::error::{self, AppError};
 use crate::models::plan_release;
 use crate::models::releases::{self, Release};
 
@@ -403,255 +404,11 @@ where
     .await?
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    info(
-        title = "opengov-api",
-        description = "Open data of an Open Government Partnership (OGP) Local action plan — the plan, \
-its commitments, milestones, institutions and sources — first for Khmelnytskyi, Ukraine (2021–2025).\n\n\
-* Every collection is JSON or CSV: a `.csv` path, `?format=csv`, or `Accept: text/csv`.\n\
-* Pages: `limit` (1–1000, default 100) and an opaque `cursor`; the next page is in `next_cursor` and \
-in a `Link: rel=\"next\"` header.\n\
-* Languages: `?lang=uk|en|es` or `Accept-Language`. Each text is `{value, lang, fallback}` so a \
-fallback to another language is visible; `Content-Language` lists the languages served.\n\
-* Unknown is `null`: nothing is guessed. Every record lists its `sources`.\n\
-* Unknown query parameters are refused with 400. Every error is RFC 9457 `application/problem+json`.",
-        license(name = "Apache-2.0"),
-    ),
-    tags(
-        (name = "index", description = "Entry point"),
-        (name = "plans", description = "OGP action plans, their member and co-creation facts"),
-        (name = "commitments", description = "Commitments of a plan, with OGP values and progress rollups"),
-        (name = "milestones", description = "Milestones of commitments: status and due dates"),
-        (name = "institutions", description = "Lead institutions and other stakeholders"),
-        (name = "sources", description = "Where every fact comes from"),
-        (name = "registries", description = "Geoportal registries (datasets): passport, schema and items as JSON, CSV, GeoJSON, NDJSON"),
-        (name = "releases", description = "Numbered, immutable releases of the plan and of each registry, and the change feed across them"),
-        (name = "catalog", description = "DCAT-AP 3 catalog of every dataset (JSON-LD, Turtle), for open-data portals"),
-        (name = "feeds", description = "Atom feeds for feed readers: plan activity and releases"),
-        (name = "audit", description = "Who changed what, when (admin tokens)"),
-        (name = "operations", description = "Health and readiness"),
-    ),
-    // Types named only by query parameters are not collected automatically.
-    components(schemas(Problem, params::FormatName, v1::milestones::StatusFilterName)),
-)]
-struct ApiDoc;
-
-/// Adds the error responses every operation can give, so each path lists them once.
-fn add_problem_responses(api: &mut oa::OpenApi) {
-    let problem = |description: &str| -> RefOr<oa::Response> {
-        RefOr::T(
-            oa::ResponseBuilder::new()
-                .description(description)
-                .content(
-                    PROBLEM_JSON,
-                    oa::ContentBuilder::new()
-                        .schema(Some(oa::Ref::from_schema_name("Problem")))
-                        .build(),
-                )
-                .build(),
-        )
-    };
-    for item in api.paths.paths.values_mut() {
-        for write in [item.post.as_mut(), item.patch.as_mut()]
-            .into_iter()
-            .flatten()
-        {
-            let responses = &mut write.responses.responses;
-            for (status, description) in [
-                (
-                    "401",
-                    "No valid bearer token (missing, unknown or revoked); see `WWW-Authenticate`",
-                ),
-                (
-                    "403",
-                    "The token lacks the scope this operation needs (the problem names it)",
-                ),
-                ("404", "No such record or registry"),
-                (
-                    "412",
-                    "`If-Match` names a release older than the record's last change",
-                ),
-                (
-                    "413",
-                    "The body is larger than allowed (the problem names the limit)",
-                ),
-                (
-                    "415",
-                    "The body's media type is not one this operation takes",
-                ),
-                (
-                    "422",
-                    "The body is well-formed but invalid: `pointer` names the member, or `errors` lists each line and column of a refused file; nothing changed",
-                ),
-                (
-                    "429",
-                    "Too many requests; retry after `Retry-After` seconds",
-                ),
-                ("500", "A bug; logged, answered without internals"),
-                (
-                    "503",
-                    "The database cannot be reached; retry after `Retry-After` seconds",
-                ),
-            ] {
-                responses
-                    .entry(status.into())
-                    .or_insert_with(|| problem(description));
-            }
-        }
-        let Some(op) = item.get.as_mut() else {
-            continue;
-        };
-        if op.security.is_some() {
-            let responses = &mut op.responses.responses;
-            responses
-                .entry("401".into())
-                .or_insert_with(|| problem("No valid bearer token (missing, unknown or revoked)"));
-            responses
-                .entry("403".into())
-                .or_insert_with(|| problem("The token lacks the scope this operation needs"));
-        }
-        let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
-        let responses = &mut op.responses.responses;
-        if has_params {
-            responses.entry("400".into()).or_insert_with(|| {
-                problem("A query parameter is unknown, malformed or out of range (the problem names it)")
-            });
-        }
-        responses
-            .entry("404".into())
-            .or_insert_with(|| problem("No such record or route"));
-        responses
-            .entry("406".into())
-            .or_insert_with(|| problem("No representation matches `Accept`"));
-        responses
-            .entry("500".into())
-            .or_insert_with(|| problem("A bug; logged, answered without internals"));
-        responses.entry("414".into()).or_insert_with(|| {
-            problem("The query string is longer than the limit (4096 bytes by default)")
-        });
-        responses.entry("429".into()).or_insert_with(|| {
-            problem("A rate limit is spent (see the `RateLimit` header); retry after `Retry-After` seconds")
-        });
-        responses.entry("503".into()).or_insert_with(|| {
-            problem("The database cannot be reached; retry after `Retry-After` seconds")
-        });
-    }
-}
-
-/// Declares the bearer tokens writes need (`security(("bearer" = []))` on an operation).
-fn add_bearer_scheme(api: &mut oa::OpenApi) {
-    use oa::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-    let components = api.components.get_or_insert_with(oa::Components::new);
-    components.security_schemes.insert(
-        "bearer".into(),
-        RefOr::T(SecurityScheme::Http(
-            HttpBuilder::new()
-                .scheme(HttpAuthScheme::Bearer)
-                .description(Some(
-                    "An API token (`ogt_…`) from `opengov-api token create`; only writes and \
-                     the audit log need one",
-                ))
-                .build(),
-        )),
-    );
-}
-
-/// The OpenAPI document, built from the same route registrations the server uses.
-pub fn openapi() -> oa::OpenApi {
-    let (_, api) = routes(App::new().into_utoipa_app()).split_for_parts();
-    finish(api)
-}
-
-fn finish(mut api: oa::OpenApi) -> oa::OpenApi {
-    add_bearer_scheme(&mut api);
-    add_problem_responses(&mut api);
-    add_caching_headers(&mut api);
-    api
-}
-
-/// Documents the validators and freshness headers `caching::conditional` adds to every API GET,
-/// the conditional request headers it honours, and its 304.
-fn add_caching_headers(api: &mut oa::OpenApi) {
-    use oa::path::{ParameterBuilder, ParameterIn};
-    let text = || oa::ObjectBuilder::new().schema_type(oa::schema::Type::String);
-    let header = |description: &str| {
-        oa::HeaderBuilder::new()
-            .schema(Some(text()))
-            .description(Some(description))
-            .build()
-    };
-    let response_headers = [
-        (
-            "ETag",
-            "Strong validator: derived from the release read and the request (or the body);             a compressed body's tag ends in `-gzip` / `-br`",
-        ),
-        (
-            "Cache-Control",
-            "`public, max-age=31536000, immutable` for release-pinned reads;             `public, max-age=60` for the latest data; `no-cache` for the change feed;             `no-store` on errors",
-        ),
-        ("Vary", "`Accept, Accept-Language, Accept-Encoding`"),
-        (
-            "Last-Modified",
-            "When the release read was published (dataset reads)",
-        ),
-        (
-            "Data-Release",
-            "`<dataset>@<number>`: the release this response was read from             (`plan@3`, `registries/<slug>@2`)",
-        ),
-    ];
-    for (path, item) in api.paths.paths.iter_mut() {
-        if !path.starts_with("/api/") {
-            continue;
-        }
-        let Some(op) = item.get.as_mut() else {
-            continue;
-        };
-        let parameters = op.parameters.get_or_insert_with(Vec::new);
-        for (name, description) in [
-            (
-                "If-None-Match",
-                "ETags of copies held; 304 when one is current",
-            ),
-            (
-                "If-Modified-Since",
-                "HTTP date; 304 when the data has not changed since                 (ignored with If-None-Match)",
-            ),
-        ] {
-            parameters.push(
-                ParameterBuilder::new()
-                    .name(name)
-                    .parameter_in(ParameterIn::Header)
-                    .required(oa::Required::False)
-                    .description(Some(description))
-                    .schema(Some(text()))
-                    .build()
-                    .into(),
-            );
-        }
-        let responses = &mut op.responses.responses;
-        if let Some(RefOr::T(ok)) = responses.get_mut("200") {
-            for (name, description) in response_headers {
-                ok.headers
-                    .entry(name.into())
-                    .or_insert_with(|| RefOr::T(header(description)));
-            }
-        }
-        let mut not_modified = oa::ResponseBuilder::new().description(
-            "Not Modified: the copy named by If-None-Match / If-Modified-Since is current",
-        );
-        for (name, description) in response_headers {
-            not_modified = not_modified.header(name, header(description));
-        }
-        responses.insert("304".into(), RefOr::T(not_modified.build()));
-    }
-}
-
 fn routes<T>(app: utoipa_actix_web::UtoipaApp<T>) -> utoipa_actix_web::UtoipaApp<T>
 where
     T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
 {
-    app.openapi(ApiDoc::openapi())
+    app.openapi(spec::base())
         .service(utoipa_actix_web::scope("/api/v1").configure(v1::configure))
         .service(v1::health::healthz)
         .service(v1::health::readyz)

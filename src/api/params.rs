@@ -55,12 +55,20 @@ macro_rules! record_params {
         pub struct $name {
             $($body)*
             /// Language of texts: `uk`, `en` or `es`. Overrides `Accept-Language`; default `en`.
+            /// Each text says the language it is in, so a fallback is visible.
             #[param(value_type = Option<crate::models::lang::Lang>)]
             pub lang: Option<String>,
         }
     };
 }
 pub(crate) use record_params;
+
+/// The query of an operation that takes no parameters: any parameter is unknown and refused
+/// with 400, as everywhere else.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct NoParams {}
 
 /// Output formats of collections.
 #[derive(utoipa::ToSchema)]

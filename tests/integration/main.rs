@@ -8,6 +8,7 @@ mod browser;
 mod catalog;
 mod cli;
 mod config;
+mod conformance_openapi;
 mod cors;
 mod crash;
 mod errors;

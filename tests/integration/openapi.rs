@@ -45,13 +45,141 @@ fn every_reference_resolves() {
     refs(&spec, &mut found);
     assert!(!found.is_empty());
     for r in found {
-        let name = r
-            .strip_prefix("#/components/schemas/")
-            .expect("local schema ref");
+        let (kind, name) = r
+            .strip_prefix("#/components/")
+            .and_then(|rest| rest.split_once('/'))
+            .expect("a reference into components");
         assert!(
-            spec["components"]["schemas"][name].is_object(),
+            ["schemas", "parameters", "responses", "headers"].contains(&kind),
+            "{r}"
+        );
+        assert!(
+            spec["components"][kind][name].is_object(),
             "{r} is not defined"
         );
+    }
+}
+
+/// An operation's parameters and responses with references to `components` followed.
+fn resolved<'a>(spec: &'a Value, value: &'a Value) -> &'a Value {
+    match value["$ref"].as_str() {
+        Some(r) => {
+            let (kind, name) = r
+                .strip_prefix("#/components/")
+                .and_then(|rest| rest.split_once('/'))
+                .unwrap();
+            &spec["components"][kind][name]
+        }
+        None => value,
+    }
+}
+
+/// Every text of the document reads as written: no run of spaces or tab (the mark of a string
+/// continued without `\` in the source), no space before or after a line break, no leading or
+/// trailing blanks.
+#[test]
+fn descriptions_have_no_stray_whitespace() {
+    fn check(value: &Value, at: &str, checked: &mut usize) {
+        match value {
+            Value::Object(map) => {
+                for (key, v) in map {
+                    let here = format!("{at}/{key}");
+                    if let (true, Some(text)) = (
+                        ["description", "summary", "title"].contains(&key.as_str()),
+                        v.as_str(),
+                    ) {
+                        *checked += 1;
+                        for defect in ["  ", "\t", " \n", "\n "] {
+                            assert!(!text.contains(defect), "{here} has {defect:?}: {text:?}");
+                        }
+                        assert_eq!(text.trim(), text, "{here} has blanks at an end");
+                    }
+                    check(v, &here, checked);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    check(v, &format!("{at}/{i}"), checked);
+                }
+            }
+            _ => {}
+        }
+    }
+    let spec: Value = serde_json::from_str(&generated()).unwrap();
+    let mut checked = 0;
+    check(&spec, "", &mut checked);
+    assert!(checked > 300, "only {checked} texts found");
+}
+
+/// A JSON body is described as JSON: no `application/*json` content is a bare string.
+#[test]
+fn json_bodies_have_object_schemas() {
+    let spec: Value = serde_json::from_str(&generated()).unwrap();
+    let mut json_contents = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let response = resolved(&spec, response);
+                for (media_type, content) in response["content"].as_object().into_iter().flatten() {
+                    let essence = media_type.split(';').next().unwrap();
+                    if essence.ends_with("json") && essence != "application/x-ndjson" {
+                        json_contents += 1;
+                        let schema = resolved(&spec, &content["schema"]);
+                        let described = schema["type"] == "object"
+                            || ["allOf", "oneOf"].iter().any(|k| schema[k].is_array());
+                        assert!(described, "{method} {path} {status} {media_type}: {schema}");
+                    }
+                }
+            }
+        }
+    }
+    assert!(json_contents > 40);
+    let geojson = &spec["paths"]["/api/v1/registries/{slug}/items.geojson"]["get"]["responses"]["200"]
+        ["content"]["application/geo+json"]["schema"]["$ref"];
+    assert_eq!(geojson, "#/components/schemas/FeatureCollection");
+    let catalog = &spec["paths"]["/api/v1/catalog.jsonld"]["get"]["responses"]["200"]["content"]["application/ld+json"]
+        ["schema"]["$ref"];
+    assert_eq!(catalog, "#/components/schemas/JsonLdDocument");
+}
+
+/// Parameters and responses shared by several operations are defined once in `components`.
+#[test]
+fn repeated_definitions_live_in_components() {
+    let spec: Value = serde_json::from_str(&generated()).unwrap();
+    let mut inline_parameters = std::collections::HashMap::<String, usize>::new();
+    let mut inline_problems = 0;
+    for item in spec["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["$ref"].is_null() {
+                    *inline_parameters.entry(p.to_string()).or_default() += 1;
+                }
+            }
+            for response in op["responses"].as_object().unwrap().values() {
+                if response["content"]["application/problem+json"].is_object() {
+                    inline_problems += 1;
+                }
+                for header in response["headers"].as_object().into_iter().flatten() {
+                    assert!(
+                        header.1["$ref"].is_string()
+                            || !["ETag", "Cache-Control"].contains(&header.0.as_str()),
+                        "{} is inline",
+                        header.0
+                    );
+                }
+            }
+        }
+    }
+    for (parameter, count) in inline_parameters {
+        assert_eq!(count, 1, "{parameter} is repeated inline");
+    }
+    // Only problems an operation words itself (e.g. the catalog's 400, the change feed's 410).
+    assert!(
+        inline_problems < 10,
+        "{inline_problems} inline problem responses"
+    );
+    for name in ["NotFound", "NotModified", "InternalError"] {
+        assert!(spec["components"]["responses"][name].is_object(), "{name}");
     }
 }
 
@@ -101,7 +229,8 @@ fn every_operation_documents_params_and_problems() {
             );
             for status in ["401", "403", "412", "422", "500", "503"] {
                 assert_eq!(
-                    op["responses"][status]["content"]["application/problem+json"]["schema"]["$ref"],
+                    resolved(&spec, &op["responses"][status])["content"]["application/problem+json"]
+                        ["schema"]["$ref"],
                     "#/components/schemas/Problem",
                     "{method} {path} {status}"
                 );
@@ -117,7 +246,8 @@ fn every_operation_documents_params_and_problems() {
         assert!(responses.contains_key("200"), "{path}");
         for status in ["404", "500", "503"] {
             assert_eq!(
-                responses[status]["content"]["application/problem+json"]["schema"]["$ref"],
+                resolved(&spec, &responses[status])["content"]["application/problem+json"]["schema"]
+                    ["$ref"],
                 "#/components/schemas/Problem",
                 "{path} {status}"
             );
@@ -137,7 +267,7 @@ fn every_operation_documents_params_and_problems() {
                 .map(Vec::as_slice)
                 .unwrap_or_default()
                 .iter()
-                .map(|p| p["name"].as_str().unwrap())
+                .map(|p| resolved(&spec, p)["name"].as_str().unwrap())
                 .collect();
             // Documents that carry every language at once have no `lang`.
             let all_languages =

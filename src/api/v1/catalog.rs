@@ -3,9 +3,38 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
+use crate::api::spec::written_schema;
 use crate::api::{AppState, respond, run_app};
 use crate::error::{AppError, Problem};
 use crate::models::catalog;
+
+written_schema!(
+    /// The catalog as a JSON-LD document (its graph's nodes, not every triple, are described).
+    JsonLdDocument,
+    [],
+    serde_json::json!({
+        "type": "object",
+        "description": "A JSON-LD 1.1 document: the `@context` with the vocabularies' prefixes, \
+            and the catalog's nodes in `@graph`.",
+        "required": ["@context", "@graph"],
+        "properties": {
+            "@context": {
+                "type": ["object", "string", "array"],
+                "description": "Prefixes and terms (JSON-LD context).",
+            },
+            "@graph": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": "A node object: its `@id` and its properties by IRI, each a \
+                        list of values (`@value` with `@language` or `@type`) or references \
+                        (`@id`).",
+                    "properties": {"@id": {"type": "string"}},
+                },
+            },
+        },
+    })
+);
 
 /// The catalog takes no parameters; unknown ones are refused like everywhere else.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
@@ -62,7 +91,7 @@ async fn catalog(
     tag = "catalog",
     params(CatalogParams),
     responses(
-        (status = 200, description = "The catalog", body = String, content_type = "application/ld+json"),
+        (status = 200, description = "The catalog", body = JsonLdDocument, content_type = "application/ld+json"),
         (status = 400, description = "An unknown query parameter, or a `Host` that makes no IRI",
             body = Problem, content_type = "application/problem+json"),
     )

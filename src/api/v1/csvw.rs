@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
+use crate::api::spec::written_schema;
 use crate::api::{AppState, respond, run_app};
 use crate::error::AppError;
 use crate::models::{csvw, institutions, registries};
@@ -13,6 +14,46 @@ use crate::models::{csvw, institutions, registries};
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CsvMetadataParams {}
+
+written_schema!(
+    /// W3C CSVW table metadata (`models::csvw::table_metadata`).
+    CsvwTable,
+    [],
+    serde_json::json!({
+        "type": "object",
+        "description": "W3C CSVW table metadata (JSON-LD with the CSVW context) of a CSV file.",
+        "required": ["@context", "url", "dialect", "tableSchema"],
+        "properties": {
+            "@context": {"type": ["string", "array"]},
+            "url": {"type": "string", "description": "The CSV file described."},
+            "dialect": {"type": "object", "description": "How the file is written."},
+            "tableSchema": {
+                "type": "object",
+                "required": ["columns"],
+                "properties": {
+                    "columns": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "titles": {
+                                    "type": "object",
+                                    "description": "The column's label by language.",
+                                },
+                                "datatype": {"type": ["string", "object"]},
+                                "required": {"type": "boolean"},
+                            },
+                        },
+                    },
+                    "primaryKey": {"type": "string"},
+                    "aboutUrl": {"type": "string"},
+                },
+            },
+        },
+    })
+);
 
 /// CSVW metadata of a registry's items CSV.
 ///
@@ -29,7 +70,7 @@ pub struct CsvMetadataParams {}
     ),
     responses(
         (status = 200, description = "CSVW table metadata (JSON-LD with the CSVW context)",
-            body = Object, content_type = "application/csvm+json"),
+            body = CsvwTable, content_type = "application/csvm+json"),
     )
 )]
 #[get("/registries/{slug}/items.csv-metadata.json")]

@@ -2,10 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get};
+use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::params::NoParams;
 use crate::models::lang::Lang;
 
 /// The API's entry point.
@@ -24,10 +25,11 @@ pub struct IndexDto {
 /// API index with links to every collection and to the documentation.
 #[utoipa::path(
     tag = "index",
+    params(NoParams),
     responses((status = 200, description = "Links to every collection", body = IndexDto)),
 )]
 #[get("")]
-pub async fn index() -> HttpResponse {
+pub async fn index(_params: web::Query<NoParams>) -> HttpResponse {
     HttpResponse::Ok().json(IndexDto {
         name: "opengov-api",
         version: env!("CARGO_PKG_VERSION"),

@@ -20,6 +20,7 @@ use crate::api::pagination;
 use crate::api::params::{list_params, record_params};
 use crate::api::release::{self, ReleaseRef};
 use crate::api::respond::{self, CsvRecord, Listing};
+use crate::api::spec::written_schema;
 use crate::api::{AppState, ReadAt, run, run_app};
 use crate::db::items::{self, Select, Version};
 use crate::error::AppError;
@@ -370,21 +371,22 @@ pub struct ItemQueryParams {
     bbox: Option<String>,
     /// `exact` counts every match; by default a filtered total is counted up to 1000 and
     /// `total_exact` says whether it is exact.
-    #[param(value_type = Option<String>, example = "exact")]
+    #[param(value_type = Option<CountName>)]
     count: Option<String>,
     /// Language of CSV labels (`header=labels`) and of the sample notice: uk, en or es.
     #[param(value_type = Option<Lang>)]
     lang: Option<String>,
     /// `json`, `csv`, `geojson` or `ndjson` (overrides `Accept`; not needed with an extension).
+    #[param(value_type = Option<ItemFormatName>)]
     format: Option<String>,
     /// CSV: start with a UTF-8 byte-order mark so Excel detects UTF-8 (`true`/`false`, default false).
     #[param(value_type = Option<bool>)]
     bom: Option<String>,
     /// CSV column separator: `comma` (default), `semicolon` (Excel in comma-decimal locales) or `tab`.
-    #[param(example = "semicolon")]
+    #[param(value_type = Option<DelimiterName>, example = "semicolon")]
     delimiter: Option<String>,
     /// CSV header row: `names` (field names, default) or `labels` (field labels in `lang`).
-    #[param(example = "labels")]
+    #[param(value_type = Option<CsvHeaderName>, example = "labels")]
     header: Option<String>,
     /// CSV/GeoJSON/NDJSON: `true` sends `Content-Disposition: attachment` with a file name of
     /// the registry slug and today's date.
@@ -395,6 +397,44 @@ pub struct ItemQueryParams {
     /// them as stored).
     #[param(value_type = Option<bool>)]
     neutralise_formulas: Option<String>,
+}
+
+/// Item formats (`?format=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documentation only: values are parsed in `negotiate::format`.
+pub enum ItemFormatName {
+    Json,
+    Csv,
+    Geojson,
+    Ndjson,
+}
+
+/// How to count the matches (`?count=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documentation only: parsed by `ItemParams::parse`.
+pub enum CountName {
+    Exact,
+}
+
+/// CSV column separators (`?delimiter=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documentation only: parsed by `Delimiter::parse`.
+pub enum DelimiterName {
+    Comma,
+    Semicolon,
+    Tab,
+}
+
+/// CSV header rows (`?header=`).
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Documentation only: parsed by `ItemParams::parse`.
+pub enum CsvHeaderName {
+    Names,
+    Labels,
 }
 
 const CONTROL_PARAMS: [&str; 12] = [
@@ -961,9 +1001,130 @@ pub struct ItemDto {
     #[schema(value_type = Object)]
     pub properties: serde_json::Value,
     /// RFC 7946 geometry (WGS84), or null.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Geometry>)]
     pub geometry: Option<serde_json::Value>,
 }
+
+/// One RFC 7946 geometry object of the seven kinds (the geometry of a GeoJSON Feature).
+fn geometry_schema() -> serde_json::Value {
+    use serde_json::json;
+    let position = json!({
+        "type": "array",
+        "items": {"type": "number"},
+        "minItems": 2,
+        "maxItems": 3,
+        "description": "Longitude, latitude (WGS84 degrees)",
+    });
+    let line = json!({"type": "array", "items": position, "minItems": 2});
+    let ring = json!({"type": "array", "items": position, "minItems": 4});
+    let polygon = json!({"type": "array", "items": ring});
+    let bbox = json!({"type": "array", "items": {"type": "number"}, "minItems": 4});
+    let shape = |kind: &str, coordinates: serde_json::Value| {
+        json!({
+            "type": "object",
+            "title": kind,
+            "required": ["type", "coordinates"],
+            "properties": {
+                "type": {"type": "string", "enum": [kind]},
+                "coordinates": coordinates,
+                "bbox": bbox,
+            },
+        })
+    };
+    json!({
+        "description": "An RFC 7946 geometry, WGS84 longitude/latitude.",
+        "oneOf": [
+            shape("Point", position.clone()),
+            shape("MultiPoint", json!({"type": "array", "items": position})),
+            shape("LineString", line.clone()),
+            shape("MultiLineString", json!({"type": "array", "items": line})),
+            shape("Polygon", polygon.clone()),
+            shape("MultiPolygon", json!({"type": "array", "items": polygon})),
+            {
+                "type": "object",
+                "title": "GeometryCollection",
+                "required": ["type", "geometries"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["GeometryCollection"]},
+                    "geometries": {"type": "array", "items": {"$ref": "#/components/schemas/Geometry"}},
+                    "bbox": bbox,
+                },
+            },
+        ],
+    })
+}
+
+written_schema!(
+    /// An RFC 7946 geometry.
+    Geometry,
+    [],
+    geometry_schema()
+);
+
+written_schema!(
+    /// One registry item as an RFC 7946 Feature.
+    Feature,
+    [Geometry],
+    serde_json::json!({
+        "type": "object",
+        "description": "One registry item as an RFC 7946 Feature.",
+        "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "string", "description": "The value of the registry's id field."},
+            "geometry": {
+                "oneOf": [{"$ref": "#/components/schemas/Geometry"}, {"type": "null"}],
+            },
+            "properties": {
+                "type": "object",
+                "description": "Field values by name, typed as the registry's `fields` say (null: \
+                    unknown); with `fields=`, only those fields.",
+            },
+        },
+    })
+);
+
+written_schema!(
+    /// Registry items as an RFC 7946 FeatureCollection.
+    FeatureCollection,
+    [Feature, ReleaseRef],
+    serde_json::json!({
+        "type": "object",
+        "description": "Registry items as an RFC 7946 FeatureCollection, with the registry, \
+            whether it is sample data and the release read as foreign members. A page that has \
+            a next one links it in `links`.",
+        "required": ["type", "registry", "sample", "release", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "registry": {"type": "string", "description": "The registry's slug."},
+            "sample": {
+                "type": "boolean",
+                "description": "True for generated sample data.",
+            },
+            "release": {
+                "oneOf": [{"$ref": "#/components/schemas/ReleaseRef"}, {"type": "null"}],
+                "description": "The release these items were read from (null before the first \
+                    import).",
+            },
+            "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+            "links": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["rel", "type", "href"],
+                    "properties": {
+                        "rel": {"type": "string", "enum": ["next"]},
+                        "type": {"type": "string", "enum": ["application/geo+json"]},
+                        "href": {
+                            "type": "string",
+                            "description": "The next page (relative URL).",
+                        },
+                    },
+                },
+            },
+        },
+    })
+);
 
 const ITEMS_DESCRIPTION: &str = "Filters: any schema field as `field=value` or `field__op=value` with \
 `op` one of `eq, ne, gt, gte, lt, lte, in, contains, startswith, isnull`; values are parsed by the \
@@ -998,7 +1159,7 @@ is at most 4096 bytes by default (414 beyond).";
             content(
                 (ItemPage = "application/json"),
                 (String = "text/csv"),
-                (String = "application/geo+json"),
+                (FeatureCollection = "application/geo+json"),
                 (String = "application/x-ndjson"),
             )
         ),
@@ -1023,9 +1184,10 @@ pub async fn list_items(
     tag = "registries",
     description = ITEMS_DESCRIPTION,
     params(
-        ("slug" = String, Path, description = "Registry slug"),
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
         ItemQueryParams,
-        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode,
+            description = "Field filters: `field=value`, `field__op=value` (see the operation description)"),
     ),
     responses((status = 200, description = "Items as CSV", body = String, content_type = "text/csv")),
 )]
@@ -1045,11 +1207,12 @@ pub async fn list_items_csv(
     tag = "registries",
     description = ITEMS_DESCRIPTION,
     params(
-        ("slug" = String, Path, description = "Registry slug"),
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
         ItemQueryParams,
-        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode,
+            description = "Field filters: `field=value`, `field__op=value` (see the operation description)"),
     ),
-    responses((status = 200, description = "Items as GeoJSON", body = String, content_type = "application/geo+json")),
+    responses((status = 200, description = "Items as GeoJSON", body = FeatureCollection, content_type = "application/geo+json")),
 )]
 #[get("/registries/{slug}/items.geojson")]
 pub async fn list_items_geojson(
@@ -1065,9 +1228,10 @@ pub async fn list_items_geojson(
     tag = "registries",
     description = ITEMS_DESCRIPTION,
     params(
-        ("slug" = String, Path, description = "Registry slug"),
+        ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
         ItemQueryParams,
-        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode, description = "Field filters"),
+        ("filters" = Option<BTreeMap<String, String>>, Query, style = Form, explode,
+            description = "Field filters: `field=value`, `field__op=value` (see the operation description)"),
     ),
     responses((status = 200, description = "Items as NDJSON", body = String, content_type = "application/x-ndjson")),
 )]

@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::caching;
 use crate::api::negotiate::{self, Format};
 use crate::api::pagination;
+use crate::api::params::NoParams;
 use crate::api::release;
 use crate::api::respond::next_link;
 use crate::api::{AppState, run_app};
@@ -187,12 +188,13 @@ pub async fn list_plan_releases(
 /// Get one plan release.
 #[utoipa::path(
     tag = "releases",
-    params(("number" = i64, Path, description = "Release number", minimum = 1, example = 1)),
+    params(("number" = i64, Path, description = "Release number", minimum = 1, example = 1), NoParams),
     responses((status = 200, description = "The release", body = ReleaseDto)),
 )]
 #[get("/plan/releases/{number}")]
 pub async fn get_plan_release(
     path: web::Path<String>,
+    _params: web::Query<NoParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     one(&state, PLAN.into(), number(&path)?).await
@@ -205,13 +207,14 @@ pub async fn get_plan_release(
 /// document the row. `sha256sum` of these bytes equals the release's `sha256`.
 #[utoipa::path(
     tag = "releases",
-    params(("number" = i64, Path, description = "Release number", minimum = 1, example = 1)),
+    params(("number" = i64, Path, description = "Release number", minimum = 1, example = 1), NoParams),
     responses((status = 200, description = "Every record of the release",
         body = String, content_type = "application/x-ndjson")),
 )]
 #[get("/plan/releases/{number}/records")]
 pub async fn plan_release_records(
     path: web::Path<String>,
+    _params: web::Query<NoParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let n = number(&path)?;
@@ -260,12 +263,14 @@ pub async fn list_registry_releases(
     params(
         ("slug" = String, Path, description = "Registry slug", example = "territorial-units"),
         ("number" = i64, Path, description = "Release number", minimum = 1, example = 1),
+        NoParams,
     ),
     responses((status = 200, description = "The release", body = ReleaseDto)),
 )]
 #[get("/registries/{slug}/releases/{number}")]
 pub async fn get_registry_release(
     path: web::Path<(String, String)>,
+    _params: web::Query<NoParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let (slug, raw) = path.into_inner();

@@ -115,7 +115,7 @@ pub async fn list_sources_csv(
 #[utoipa::path(
     tag = "sources",
     params(
-        ("source_id" = String, Path, description = "Source id"),
+        ("source_id" = String, Path, description = "Source id", example = "ogp-plan-es"),
         GetSourceParams,
     ),
     responses((status = 200, description = "The source", body = Source)),
