@@ -76,7 +76,8 @@ pub fn insert_record_source(
         .map(|_| ())
 }
 
-/// Stores one text of a record in one language, with the source its wording comes from.
+/// Stores one text of a record in one language, with the source its wording comes from (an empty
+/// source id: none, the project's own words).
 pub fn insert_text(
     conn: &mut DbConn,
     (entity_type, entity_id, field, lang, value, source_id): &TextRow,
@@ -88,7 +89,7 @@ pub fn insert_text(
             localized_texts::field.eq(field),
             localized_texts::lang.eq(lang),
             localized_texts::value.eq(value),
-            localized_texts::source_id.eq(Some(source_id)),
+            localized_texts::source_id.eq((!source_id.is_empty()).then_some(source_id)),
         ))
         .execute(conn)
         .map(|_| ())
