@@ -13,7 +13,7 @@ use crate::db::items::{self, ItemRow, Select};
 use crate::db::{PooledConn, ReadSnapshot};
 use crate::models::lang::Lang;
 use crate::models::registries::Registry;
-use crate::models::registries::geometry::{GeometryKind, geojson_to_wkt};
+use crate::models::registries::geometry::{self, GeometryKind, geojson_to_wkt};
 use crate::models::registries::query;
 use crate::models::registries::schema::FieldType;
 
@@ -166,7 +166,12 @@ impl Renderer {
                     })
                     .collect();
                 if self.has_geometry() {
-                    header.extend(["lon", "lat", "wkt"].map(str::to_owned));
+                    header.extend(geometry::CSV_COLUMNS.map(|column| {
+                        match (self.csv.labels, geometry::column_label(column, self.lang)) {
+                            (true, Some(label)) => label.to_owned(),
+                            _ => column.to_owned(),
+                        }
+                    }));
                 }
                 let _ = writer.write_record(&header);
                 drop(writer);

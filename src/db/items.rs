@@ -2,19 +2,20 @@
 //! filter and sort can use real columns and indexes. Their SQL is built here, the only place that
 //! knows the two dialects (placeholders, column types, collation, substring functions).
 //!
-//! Every table has the same fixed columns — `seq` (import order, the default key), `item_id`,
-//! `data` (the item's properties as a JSON object, served as-is), the geometry and its
-//! representative point and bounding box, `search` (normalised text for `q=`), and the release
-//! range a row version is valid in (`valid_from` ≤ n < `valid_to`, open when `valid_to` is null)
-//! — followed by `f_<field>` columns. A row is never changed after it is written except to close
-//! its range, so every release stays readable: an import writes only what changed.
+//! Every table has the same fixed columns — `seq` (the row's place in its release, in the order of
+//! the publisher's file: the default key; see `item_order`), `item_id`, `data` (the item's
+//! properties as a JSON object, served as-is), the geometry and its representative point and
+//! bounding box, `search` (normalised text for `q=`), and the release range a row version is valid
+//! in (`valid_from` ≤ n < `valid_to`, open when `valid_to` is null) — followed by `f_<field>`
+//! columns. A row is never changed after it is written except to close its range, so every
+//! release stays readable: an import writes only what changed (and what the publisher moved).
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
 
-use crate::db::{Backend, DbConn, MultiBackend};
+use crate::db::{Backend, DbConn, MultiBackend, item_order};
 
 /// Storage type of a field column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,24 +94,30 @@ fn field_columns_ddl(backend: Backend, spec: &TableSpec) -> String {
         .collect()
 }
 
-/// Creates the item table and its indexes (inside the caller's transaction).
-pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
-    let backend = conn.backend();
+/// `CREATE TABLE` of an item table named `name` with `spec`'s columns. A row version is keyed by
+/// `(seq, valid_from)`: `seq` is unique among the rows of one release, and a row's next version
+/// may keep its `seq` (see `item_order`).
+fn table_ddl(backend: Backend, spec: &TableSpec, name: &str) -> String {
     let text = column_sql(backend, ColumnType::Text);
     let real = column_sql(backend, ColumnType::Double);
-    let seq = match backend {
-        Backend::Sqlite => "INTEGER PRIMARY KEY",
-        Backend::Postgres => "BIGINT PRIMARY KEY",
-    };
     let mut ddl = format!(
-        "CREATE TABLE {t} (seq {seq}, item_id {text} NOT NULL, data TEXT NOT NULL, \
+        "CREATE TABLE {t} (seq BIGINT NOT NULL, item_id {text} NOT NULL, data TEXT NOT NULL, \
          geometry TEXT, lon {real}, lat {real}, min_lon {real}, min_lat {real}, max_lon {real}, \
          max_lat {real}, search TEXT, valid_from BIGINT NOT NULL, valid_to BIGINT",
-        t = quote(&spec.table)
+        t = quote(name)
     );
     ddl.push_str(&field_columns_ddl(backend, spec));
-    ddl.push(')');
-    conn.batch_execute(&ddl)?;
+    ddl.push_str(", PRIMARY KEY (seq, valid_from))");
+    ddl
+}
+
+/// Creates the item table and its indexes (inside the caller's transaction).
+pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
+    conn.batch_execute(&table_ddl(conn.backend(), spec, &spec.table))?;
+    create_indexes(conn, spec)
+}
+
+fn create_indexes(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
     // One current version per id; every version found by (id, release).
     conn.batch_execute(&format!(
         "CREATE UNIQUE INDEX {} ON {t} (item_id) WHERE valid_to IS NULL; \
@@ -135,6 +142,85 @@ pub fn create_table(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<()> {
         quote(&spec.table)
     ))?;
     Ok(())
+}
+
+/// Tables made before a row's next version could keep its `seq` have `seq` alone as their
+/// primary key; this gives them the `(seq, valid_from)` key, keeping every row and `seq` as they
+/// are (PostgreSQL: the key is swapped; SQLite, which cannot alter a key: the table is copied
+/// under the new one). Idempotent; runs in the caller's transaction before an import publishes.
+/// Returns whether the table changed.
+pub fn ensure_release_key(conn: &mut DbConn, spec: &TableSpec) -> QueryResult<bool> {
+    let literal = spec.table.replace('\'', "''");
+    let t = quote(&spec.table);
+    match conn.backend() {
+        Backend::Sqlite => {
+            let probe = format!(
+                "SELECT count(*) AS n FROM pragma_table_info('{literal}') \
+                 WHERE name = 'valid_from' AND pk > 0"
+            );
+            if diesel::sql_query(probe).get_result::<CountRow>(conn)?.n > 0 {
+                return Ok(false);
+            }
+            let copy = format!("{}__rekeyed", spec.table);
+            let mut columns: Vec<String> = [
+                "seq",
+                "item_id",
+                "data",
+                "geometry",
+                "lon",
+                "lat",
+                "min_lon",
+                "min_lat",
+                "max_lon",
+                "max_lat",
+                "search",
+                "valid_from",
+                "valid_to",
+            ]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+            columns.extend(spec.columns.iter().map(|c| field_column(&c.field)));
+            let list = columns.join(", ");
+            conn.batch_execute(&format!(
+                "{ddl}; INSERT INTO {c} ({list}) SELECT {list} FROM {t} ORDER BY seq; \
+                 DROP TABLE {t}; ALTER TABLE {c} RENAME TO {t}",
+                ddl = table_ddl(Backend::Sqlite, spec, &copy),
+                c = quote(&copy),
+            ))?;
+            create_indexes(conn, spec)?;
+            analyze(conn, &spec.table)?;
+            Ok(true)
+        }
+        Backend::Postgres => {
+            #[derive(QueryableByName)]
+            struct Key {
+                #[diesel(sql_type = Text)]
+                name: String,
+                #[diesel(sql_type = BigInt)]
+                columns: i64,
+            }
+            let key: Option<Key> = diesel::sql_query(format!(
+                "SELECT c.conname::text AS name, cardinality(c.conkey)::bigint AS columns \
+                 FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
+                 JOIN pg_namespace n ON n.oid = r.relnamespace \
+                 WHERE n.nspname = current_schema() AND r.relname = '{literal}' \
+                 AND c.contype = 'p'"
+            ))
+            .get_result(conn)
+            .optional()?;
+            match key {
+                Some(key) if key.columns == 1 => {
+                    conn.batch_execute(&format!(
+                        "ALTER TABLE {t} DROP CONSTRAINT {}, ADD PRIMARY KEY (seq, valid_from)",
+                        quote(&key.name)
+                    ))?;
+                    Ok(true)
+                }
+                _ => Ok(false),
+            }
+        }
+    }
 }
 
 /// For each composite index `(a, b, …, seq)`, also `(a, seq)`: a page filtered by `a = x` and a
@@ -256,24 +342,79 @@ pub fn drop_stage(conn: &mut DbConn) -> QueryResult<()> {
     Ok(())
 }
 
-/// Makes the staged rows release `number` (global id `release_id`) of the item table: rows whose
-/// content changed or that are gone get `valid_to = number`, new and changed rows are appended
-/// with `valid_from = number`, and one change event per difference goes to `changes`, in item
-/// order. Unchanged rows are not touched. Returns the number of current rows.
+/// What publishing a stage wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// Rows of the new release.
+    pub rows: i64,
+    /// Unchanged rows given a new version only because the publisher moved them (no event).
+    pub moved: usize,
+}
+
+/// The temporary table of `(position, seq)` of the staged rows that get a new version.
+const ORDER: &str = "import_order";
+
+#[derive(QueryableByName)]
+struct MatchRow {
+    #[diesel(sql_type = BigInt)]
+    pos: i64,
+    #[diesel(sql_type = BigInt)]
+    old_seq: i64,
+    #[diesel(sql_type = BigInt)]
+    same: i64,
+}
+
+/// `s` and `i` carry the same item (data and geometry; every other column derives from them).
+fn same_content(s: &str, i: &str) -> String {
+    format!(
+        "{s}.data = {i}.data AND ({s}.geometry = {i}.geometry \
+         OR ({s}.geometry IS NULL AND {i}.geometry IS NULL))"
+    )
+}
+
+/// Makes the staged rows release `number` (global id `release_id`) of the item table, listed in
+/// the staged (file) order: `item_order::plan` decides which rows get a new version and their
+/// `seq`; the current rows they replace, and rows that are gone, get `valid_to = number`; one
+/// change event per created, updated or deleted item goes to `changes`, in release order. Rows
+/// that did not change and did not move are not touched; a row that only moved gets a new version
+/// without an event. Rows are never renumbered, so earlier releases read as they did.
 pub fn publish_stage(
     conn: &mut DbConn,
     spec: &TableSpec,
     number: i64,
     release_id: i64,
-) -> QueryResult<i64> {
+) -> QueryResult<Published> {
+    ensure_release_key(conn, spec)?;
     let t = quote(&spec.table);
-    // Close every current row not staged with the same content.
+    let matched: Vec<item_order::Matched> = diesel::sql_query(format!(
+        "SELECT s.seq AS pos, i.seq AS old_seq, \
+         CAST(CASE WHEN {same} THEN 1 ELSE 0 END AS BIGINT) AS same \
+         FROM {STAGE} s JOIN {t} i ON i.item_id = s.item_id AND i.valid_to IS NULL ORDER BY s.seq",
+        same = same_content("s", "i")
+    ))
+    .load::<MatchRow>(conn)?
+    .into_iter()
+    .map(|m| item_order::Matched {
+        pos: m.pos,
+        old_seq: m.old_seq,
+        same: m.same != 0,
+    })
+    .collect();
+    let staged = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {STAGE}"))
+        .get_result::<CountRow>(conn)?
+        .n;
+    let plan = item_order::plan(staged, &matched).map_err(|_| {
+        diesel::result::Error::QueryBuilderError(
+            format!("{}: no seq left at an end of the order", spec.table).into(),
+        )
+    })?;
+    write_order(conn, &plan.written)?;
+    // Close the current rows that get a new version, and those no longer in the file.
     conn.batch_execute(&format!(
-        "UPDATE {t} SET valid_to = {number} WHERE valid_to IS NULL AND NOT EXISTS \
-         (SELECT 1 FROM {STAGE} s WHERE s.item_id = {t}.item_id AND s.data = {t}.data \
-         AND (s.geometry = {t}.geometry OR (s.geometry IS NULL AND {t}.geometry IS NULL)))"
+        "UPDATE {t} SET valid_to = {number} WHERE valid_to IS NULL AND (EXISTS \
+         (SELECT 1 FROM {STAGE} s JOIN {ORDER} o ON o.pos = s.seq WHERE s.item_id = {t}.item_id) \
+         OR NOT EXISTS (SELECT 1 FROM {STAGE} s WHERE s.item_id = {t}.item_id))"
     ))?;
-    // Append staged rows that no current row matches, after every existing seq.
     let mut columns: Vec<String> = [
         "item_id", "data", "geometry", "lon", "lat", "min_lon", "min_lat", "max_lon", "max_lat",
         "search",
@@ -286,16 +427,18 @@ pub fn publish_stage(
     let from_stage: Vec<String> = columns.iter().map(|c| format!("s.{c}")).collect();
     conn.batch_execute(&format!(
         "INSERT INTO {t} (seq, valid_from, {list}) \
-         SELECT s.seq + (SELECT COALESCE(MAX(seq), 0) FROM {t}), {number}, {stage_list} \
-         FROM {STAGE} s WHERE NOT EXISTS \
-         (SELECT 1 FROM {t} i WHERE i.item_id = s.item_id AND i.valid_to IS NULL) ORDER BY s.seq",
+         SELECT o.seq, {number}, {stage_list} FROM {STAGE} s JOIN {ORDER} o ON o.pos = s.seq \
+         ORDER BY o.seq",
         stage_list = from_stage.join(", ")
     ))?;
+    // A new version whose content its closed one already had only moved: no event.
     conn.batch_execute(&format!(
         "INSERT INTO changes (release_id, record_type, record_id, op) \
          SELECT {release_id}, 'item', n.item_id, CASE WHEN EXISTS (SELECT 1 FROM {t} o \
          WHERE o.item_id = n.item_id AND o.valid_to = {number}) THEN 'updated' ELSE 'created' END \
-         FROM {t} n WHERE n.valid_from = {number} ORDER BY n.seq"
+         FROM {t} n WHERE n.valid_from = {number} AND NOT EXISTS (SELECT 1 FROM {t} o \
+         WHERE o.item_id = n.item_id AND o.valid_to = {number} AND {same}) ORDER BY n.seq",
+        same = same_content("n", "o")
     ))?;
     conn.batch_execute(&format!(
         "INSERT INTO changes (release_id, record_type, record_id, op) \
@@ -303,7 +446,44 @@ pub fn publish_stage(
          WHERE o.valid_to = {number} AND NOT EXISTS (SELECT 1 FROM {t} n \
          WHERE n.item_id = o.item_id AND n.valid_from = {number}) ORDER BY o.seq"
     ))?;
-    count(conn, &spec.table, Version::Current, &[], None)
+    if conn.backend() == Backend::Sqlite {
+        conn.batch_execute(&format!("DROP TABLE IF EXISTS temp.{ORDER}"))?;
+    }
+    Ok(Published {
+        rows: count(conn, &spec.table, Version::Current, &[], None)?,
+        moved: plan.moved,
+    })
+}
+
+/// The planned `(position, seq)` pairs as the temporary table `import_order`.
+fn write_order(conn: &mut DbConn, written: &[(i64, i64)]) -> QueryResult<()> {
+    let (drop, on_commit) = match conn.backend() {
+        Backend::Sqlite => ("DROP TABLE IF EXISTS temp.import_order; ", ""),
+        Backend::Postgres => (
+            "DROP TABLE IF EXISTS pg_temp.import_order; ",
+            " ON COMMIT DROP",
+        ),
+    };
+    conn.batch_execute(&format!(
+        "{drop}CREATE TEMPORARY TABLE {ORDER} (pos BIGINT PRIMARY KEY, seq BIGINT NOT NULL){on_commit}"
+    ))?;
+    for chunk in written.chunks(1000) {
+        let mut marks = Placeholders::new(conn.backend());
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|_| format!("({}, {})", marks.take(), marks.take()))
+            .collect();
+        let mut query = diesel::sql_query(format!(
+            "INSERT INTO {ORDER} (pos, seq) VALUES {}",
+            rows.join(", ")
+        ))
+        .into_boxed::<MultiBackend>();
+        for &(pos, seq) in chunk {
+            query = query.bind::<BigInt, _>(pos).bind::<BigInt, _>(seq);
+        }
+        query.execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Numbered placeholders (`$n` for PostgreSQL, `?n` for SQLite), so a keyset condition can use a

@@ -4,6 +4,7 @@
 //! works with `DbConn` and portable diesel queries; backend-specific SQL (pragmas, migrations, the
 //! few statements diesel's `MultiBackend` cannot express) lives here.
 
+pub mod item_order;
 pub mod items;
 pub mod schema;
 

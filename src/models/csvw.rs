@@ -7,9 +7,9 @@ use serde_json::{Map, Value, json};
 
 use crate::models::catalog::SYNTHETIC_DATA;
 use crate::models::institutions::Institution;
-use crate::models::lang::TextBundle;
+use crate::models::lang::{Lang, TextBundle};
 use crate::models::registries::Registry;
-use crate::models::registries::geometry::GeometryKind;
+use crate::models::registries::geometry::{self, GeometryKind};
 use crate::models::registries::schema::FieldType;
 
 /// The CSVW datatype of a field type, as the CSV export writes its values.
@@ -85,24 +85,27 @@ pub fn table_metadata(registry: &Registry, publisher: Option<&Institution>, api:
         columns.push(Value::Object(column));
     }
     if registry.geometry != GeometryKind::None {
-        columns.push(json!({
-            "name": "lon",
-            "datatype": "decimal",
-            "required": false,
-            "dc:description": [{"@value": "Longitude (WGS84, 7 decimals) of the point, or of the geometry's centroid; empty without geometry.", "@language": "en"}],
-        }));
-        columns.push(json!({
-            "name": "lat",
-            "datatype": "decimal",
-            "required": false,
-            "dc:description": [{"@value": "Latitude (WGS84, 7 decimals) of the point, or of the geometry's centroid; empty without geometry.", "@language": "en"}],
-        }));
-        columns.push(json!({
-            "name": "wkt",
-            "datatype": "string",
-            "required": false,
-            "dc:description": [{"@value": "The geometry as Well-Known Text (WGS84); empty without geometry.", "@language": "en"}],
-        }));
+        let descriptions = [
+            "Longitude (WGS84, 7 decimals) of the point, or of the geometry's centroid; empty without geometry.",
+            "Latitude (WGS84, 7 decimals) of the point, or of the geometry's centroid; empty without geometry.",
+            "The geometry as Well-Known Text (WGS84); empty without geometry.",
+        ];
+        for (column, description) in geometry::CSV_COLUMNS.into_iter().zip(descriptions) {
+            let titles: Map<String, Value> = Lang::ALL
+                .iter()
+                .filter_map(|&lang| {
+                    geometry::column_label(column, lang)
+                        .map(|label| (lang.code().to_owned(), json!(label)))
+                })
+                .collect();
+            columns.push(json!({
+                "name": column,
+                "titles": titles,
+                "datatype": if column == "wkt" { "string" } else { "decimal" },
+                "required": false,
+                "dc:description": [{"@value": description, "@language": "en"}],
+            }));
+        }
     }
 
     let mut doc = Map::new();

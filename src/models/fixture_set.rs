@@ -45,7 +45,7 @@ impl FixtureSet {
                 continue;
             };
             let name = format!("(built-in) fixtures/{}", path.display());
-            match definition::parse(&name, text) {
+            match definition::parse_fixture(&name, text) {
                 Ok(def) => {
                     let items = dir.path().join(&def.items_file);
                     match EMBEDDED.get_file(&items) {
@@ -83,7 +83,7 @@ impl FixtureSet {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };
-            match definition::parse(&path.display().to_string(), &text) {
+            match definition::parse_fixture(&path.display().to_string(), &text) {
                 Ok(def) => {
                     let items = dir.join(&def.items_file);
                     registries.push((def, ItemsFile::Disk(items)));

@@ -183,6 +183,25 @@ impl TestApp {
         }
     }
 
+    /// `req` with `payload` as its body stream (e.g. one that counts what the server reads).
+    pub async fn call_with_payload(
+        &self,
+        req: TestRequest,
+        payload: actix_web::dev::Payload,
+    ) -> Response {
+        let app = atest::init_service(build_app(self.state.clone())).await;
+        let (request, _) = req.to_request().replace_payload(payload);
+        let res: ServiceResponse<_> = atest::call_service(&app, request).await;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = atest::read_body(res).await.to_vec();
+        Response {
+            status,
+            headers,
+            body,
+        }
+    }
+
     pub async fn get(&self, uri: &str) -> Response {
         self.call(TestRequest::get().uri(uri)).await
     }

@@ -735,3 +735,182 @@ both_backends!(streamed_export_spans_many_batches, |app| {
         .json();
     assert_eq!(exact["total"], rows as i64);
 });
+
+/// The first line of a CSV (after a BOM) as cells.
+fn csv_header(body: &str, delimiter: u8) -> Vec<String> {
+    let body = body.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(body.as_bytes());
+    reader
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+both_backends!(every_field_has_its_own_label_in_every_language, |app| {
+    let list = app.get("/api/v1/registries?limit=100").await.json();
+    for registry in list["items"].as_array().unwrap() {
+        let slug = registry["slug"].as_str().unwrap();
+        let metadata = app
+            .get(&format!(
+                "/api/v1/registries/{slug}/items.csv-metadata.json"
+            ))
+            .await
+            .json();
+        let columns = metadata["tableSchema"]["columns"].as_array().unwrap();
+        for lang in ["uk", "en", "es"] {
+            let passport = app
+                .get(&format!("/api/v1/registries/{slug}?lang={lang}"))
+                .await
+                .json();
+            let fields = passport["fields"].as_array().unwrap();
+            let mut labels: Vec<String> = Vec::new();
+            for (field, column) in fields.iter().zip(columns) {
+                let label = &field["label"];
+                let at = format!("{slug} {} ({lang}): {label}", field["name"]);
+                assert_eq!(label["lang"], lang, "{at}");
+                assert_eq!(label["fallback"], false, "{at}");
+                assert!(label["source"].is_null(), "labels are our words: {at}");
+                let value = label["value"].as_str().unwrap();
+                assert!(!value.trim().is_empty(), "{at}");
+                if lang == "uk" {
+                    assert!(
+                        value
+                            .chars()
+                            .any(|c| ('\u{0400}'..='\u{04ff}').contains(&c)),
+                        "a Ukrainian label: {at}"
+                    );
+                }
+                assert_eq!(column["titles"][lang], value, "CSVW titles: {at}");
+                labels.push(value.to_owned());
+            }
+            let distinct: HashSet<&String> = labels.iter().collect();
+            assert_eq!(distinct.len(), labels.len(), "{slug} ({lang}): {labels:?}");
+            // Geometry columns have titles in every language too, and CSV labels use them.
+            for column in &columns[fields.len()..] {
+                let title = column["titles"][lang].as_str().unwrap();
+                labels.push(title.to_owned());
+            }
+            let csv = app
+                .get(&format!(
+                    "/api/v1/registries/{slug}/items.csv?header=labels&lang={lang}&limit=1"
+                ))
+                .await
+                .text();
+            assert_eq!(csv_header(&csv, b','), labels, "{slug} ({lang})");
+        }
+    }
+});
+
+/// Fixture registries label every field in uk, en and es, each label its own; a definition for
+/// `define-registry` may leave languages out (served as a marked fallback).
+#[test]
+fn fixture_registries_need_every_label_once_per_language() {
+    use opengov_api::models::registries::definition;
+    let text = include_str!("../../fixtures/registries/territorial-units/registry.toml");
+    definition::parse_fixture("units", text).expect("the fixture is complete");
+    // The first field's label without its Spanish wording.
+    let line = text.lines().find(|l| l.starts_with("label = {")).unwrap();
+    let without_es = line[..line.find(", es = ").unwrap()].to_owned() + " }";
+    let incomplete = text.replacen(line, &without_es, 1);
+    let problems = definition::parse_fixture("units", &incomplete).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("field katottg: label.es is missing")),
+        "{problems:?}"
+    );
+    definition::parse("units", &incomplete).expect("define-registry keeps the looser rule");
+    // Two fields with one label in a language.
+    let labels: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("label = {"))
+        .collect();
+    let twice = text.replacen(labels[1], labels[0], 1);
+    let problems = definition::parse_fixture("units", &twice).unwrap_err();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("fields katottg and category share the label.uk")),
+        "{problems:?}"
+    );
+}
+
+/// Runs `csvwvalidate` (the `csvw` package from PyPI) on a metadata document and its CSV, written
+/// side by side; returns its exit status and output.
+fn csvw_validate(tool: &std::path::Path, metadata: &Value, csv: &[u8]) -> (bool, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut local = metadata.clone();
+    // The document names the CSV by its absolute URL; the test serves no network, so the copy
+    // names the file beside it.
+    local["url"] = Value::from("items.csv");
+    std::fs::write(dir.path().join("items.csv"), csv).unwrap();
+    let path = dir.path().join("items.csv-metadata.json");
+    std::fs::write(&path, serde_json::to_vec(&local).unwrap()).unwrap();
+    let out = std::process::Command::new(tool)
+        .arg("--verbose")
+        .arg(&path)
+        .output()
+        .expect("run csvwvalidate");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (
+        out.status.success() && text.trim_end().ends_with("OK"),
+        text,
+    )
+}
+
+both_backends!(csvw_validator_accepts_every_registry_csv, |app| {
+    let Some(tool) = crate::tools::python_tool("csvwvalidate") else {
+        return;
+    };
+    let list = app.get("/api/v1/registries?limit=100").await.json();
+    for registry in list["items"].as_array().unwrap() {
+        let slug = registry["slug"].as_str().unwrap();
+        let metadata = app
+            .get(&format!(
+                "/api/v1/registries/{slug}/items.csv-metadata.json"
+            ))
+            .await
+            .json();
+        let csv = app
+            .get(&format!("/api/v1/registries/{slug}/items.csv"))
+            .await
+            .body;
+        let (valid, output) = csvw_validate(&tool, &metadata, &csv);
+        assert!(valid, "{slug}: {output}");
+        println!("csvwvalidate {slug}: OK");
+    }
+    // The validator really reads the values: an integer cell that is not one fails.
+    let metadata = app
+        .get("/api/v1/registries/housing-stock/items.csv-metadata.json")
+        .await
+        .json();
+    let csv = app
+        .get("/api/v1/registries/housing-stock/items.csv")
+        .await
+        .text();
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.as_bytes());
+    let mut rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let floors = rows[0].iter().position(|h| h == "floors").unwrap();
+    let mut cells: Vec<String> = rows[1].iter().map(str::to_owned).collect();
+    cells[floors] = "many".into();
+    rows[1] = csv::StringRecord::from(cells);
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for row in &rows {
+        writer.write_record(row).unwrap();
+    }
+    let broken = writer.into_inner().unwrap();
+    let (valid, output) = csvw_validate(&tool, &metadata, &broken);
+    assert!(!valid && output.contains("many"), "{output}");
+});

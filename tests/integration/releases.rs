@@ -552,3 +552,388 @@ both_backends!(conditional_requests_revalidate_cheaply, |app| {
         assert_eq!(again.status.as_u16(), 304, "{coding}");
     }
 });
+
+const HOUSING: &str = "/api/v1/registries/housing-stock";
+
+/// The housing-stock fixture as (header, data lines).
+fn housing_lines() -> (String, Vec<String>) {
+    let original = include_str!("../../fixtures/registries/housing-stock/items.csv");
+    let mut lines = original.lines().map(str::to_owned);
+    let header = lines.next().unwrap();
+    (header, lines.collect())
+}
+
+fn line_id(line: &str) -> String {
+    line.split(';').next().unwrap().to_owned()
+}
+
+/// The line with its floor count raised by one (a change of content).
+fn edited(line: &str) -> String {
+    let mut cells: Vec<String> = line.split(';').map(str::to_owned).collect();
+    cells[2] = (cells[2].parse::<i64>().unwrap() + 1).to_string();
+    cells.join(";")
+}
+
+fn import_housing(
+    conn: &mut DbConn,
+    header: &str,
+    lines: &[String],
+    publish: import::Publish,
+) -> import::ImportSummary {
+    let registry = registries::find_schema(conn, "housing-stock")
+        .unwrap()
+        .unwrap();
+    let csv = format!("{header}\n{}\n", lines.join("\n"));
+    import::import(
+        conn,
+        &registry,
+        import::FileFormat::Csv,
+        csv.as_bytes(),
+        "test",
+        publish,
+    )
+    .unwrap()
+}
+
+/// The ids of `items.ndjson` (at `release`, or the latest), in the served order.
+async fn served_ids(app: &TestApp, release: Option<i64>) -> Vec<String> {
+    let query = release.map_or_else(String::new, |n| format!("?release={n}"));
+    let body = app
+        .get(&format!("{HOUSING}/items.ndjson{query}"))
+        .await
+        .text();
+    body.lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The ids of every page of `query` (limit 7), following `next_cursor`.
+async fn paged_ids(app: &TestApp, query: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut url = format!("{HOUSING}/items?limit=7{query}");
+    loop {
+        let page = app.get(&url).await.json();
+        ids.extend(
+            page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["id"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(cursor) => url = format!("{HOUSING}/items?limit=7{query}&cursor={cursor}"),
+            None => return ids,
+        }
+    }
+}
+
+/// Row versions of the housing-stock table a release wrote.
+fn versions_written(conn: &mut DbConn, release: i64) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM items_housing_stock WHERE valid_from = {release}"
+    ))
+    .get_result::<N>(conn)
+    .unwrap()
+    .n
+}
+
+async fn events_of(app: &TestApp, release: i64) -> Vec<(String, String)> {
+    let feed = app
+        .get("/api/v1/changes?dataset=registries/housing-stock&limit=1000")
+        .await
+        .json();
+    feed["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["release"] == release)
+        .map(|e| {
+            (
+                e["op"].as_str().unwrap().to_owned(),
+                e["record_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+both_backends!(a_release_lists_its_items_in_the_file_order, |app| {
+    let (header, original) = housing_lines();
+    let ids = |lines: &[String]| lines.iter().map(|l| line_id(l)).collect::<Vec<_>>();
+    assert_eq!(served_ids(&app, None).await, ids(&original));
+    let first = app.get(&format!("{HOUSING}/items.ndjson")).await.body;
+    let sorted_first = paged_ids(&app, "&sort=-floors").await;
+
+    // The issue's case: the first five rows changed stay first, and only they are written.
+    let mut file = original.clone();
+    for line in &mut file[..5] {
+        *line = edited(line);
+    }
+    let summary = import_housing(
+        &mut app.pool().get().unwrap(),
+        &header,
+        &file,
+        import::Publish::Always,
+    );
+    let release = summary.release.unwrap();
+    assert_eq!(
+        (
+            release.number,
+            release.added,
+            release.changed,
+            release.removed
+        ),
+        (2, 0, 5, 0)
+    );
+    assert_eq!(served_ids(&app, None).await, ids(&file));
+    assert_eq!(versions_written(&mut app.pool().get().unwrap(), 2), 5);
+    let updated: Vec<(String, String)> = ids(&file[..5])
+        .into_iter()
+        .map(|id| ("updated".to_owned(), id))
+        .collect();
+    assert_eq!(events_of(&app, 2).await, updated, "events in file order");
+    let csv = app.get(&format!("{HOUSING}/items.csv")).await.text();
+    let csv_ids: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(csv_ids, ids(&file), "items.csv lists the file's order");
+
+    // Reordered: the last row first, rows 10..20 reversed. No record changed: no event, and only
+    // the rows out of their old order get a new version.
+    let mut file = file.clone();
+    let last = file.pop().unwrap();
+    file.insert(0, last);
+    file[10..21].reverse();
+    let summary = import_housing(
+        &mut app.pool().get().unwrap(),
+        &header,
+        &file,
+        import::Publish::Always,
+    );
+    let release = summary.release.unwrap();
+    assert_eq!(
+        (
+            release.number,
+            release.added,
+            release.changed,
+            release.removed
+        ),
+        (3, 0, 0, 0)
+    );
+    assert_eq!(served_ids(&app, None).await, ids(&file));
+    assert!(
+        events_of(&app, 3).await.is_empty(),
+        "a move is not a change"
+    );
+    assert_eq!(
+        versions_written(&mut app.pool().get().unwrap(), 3),
+        1 + 10,
+        "the moved row, and all but one of the reversed run"
+    );
+
+    // A row inserted in the middle, one removed, one changed at the end.
+    let mut file = file.clone();
+    let inserted = "9001;вул. Нова, 1;3;9;2026;700.5;brick;ОСББ;;26.95;49.42".to_owned();
+    file.insert(150, inserted);
+    let removed = file.remove(100);
+    let n = file.len();
+    file[n - 1] = edited(&file[n - 1]);
+    let summary = import_housing(
+        &mut app.pool().get().unwrap(),
+        &header,
+        &file,
+        import::Publish::Always,
+    );
+    let release = summary.release.unwrap();
+    assert_eq!(
+        (
+            release.number,
+            release.added,
+            release.changed,
+            release.removed
+        ),
+        (4, 1, 1, 1)
+    );
+    assert_eq!(served_ids(&app, None).await, ids(&file));
+    assert_eq!(versions_written(&mut app.pool().get().unwrap(), 4), 2);
+    assert_eq!(
+        events_of(&app, 4).await,
+        vec![
+            ("created".to_owned(), "9001".to_owned()),
+            ("updated".to_owned(), line_id(&file[n - 1])),
+            ("deleted".to_owned(), line_id(&removed)),
+        ]
+    );
+
+    // A file that only reorders is a release even where unchanged files are not (fixture loads).
+    let mut reordered = file.clone();
+    reordered.swap(0, 1);
+    let summary = import_housing(
+        &mut app.pool().get().unwrap(),
+        &header,
+        &reordered,
+        import::Publish::IfChanged,
+    );
+    assert!(!summary.unchanged);
+    assert_eq!(summary.release.unwrap().number, 5);
+    let summary = import_housing(
+        &mut app.pool().get().unwrap(),
+        &header,
+        &reordered,
+        import::Publish::IfChanged,
+    );
+    assert!(summary.unchanged, "the same file again changes nothing");
+
+    // Every release reads as it was published: bytes, checksum, order, sorted and keyset pages.
+    assert_eq!(
+        app.get(&format!("{HOUSING}/items.ndjson?release=1"))
+            .await
+            .body,
+        first
+    );
+    for n in 1..=5 {
+        let body = app
+            .get(&format!("{HOUSING}/items.ndjson?release={n}"))
+            .await
+            .body;
+        let listed = app.get(&format!("{HOUSING}/releases/{n}")).await.json();
+        assert_eq!(sha256_hex(&body), listed["sha256"], "release {n}");
+        assert_eq!(
+            paged_ids(&app, &format!("&release={n}")).await,
+            served_ids(&app, Some(n)).await,
+            "keyset pages of release {n}"
+        );
+    }
+    assert_eq!(
+        paged_ids(&app, "&release=1&sort=-floors").await,
+        sorted_first
+    );
+    assert_eq!(paged_ids(&app, "").await, ids(&reordered));
+    // Ties of a sort are in the release's file order.
+    let sorted = paged_ids(&app, "&sort=floors").await;
+    let floors: std::collections::HashMap<String, i64> = reordered
+        .iter()
+        .map(|l| (line_id(l), l.split(';').nth(2).unwrap().parse().unwrap()))
+        .collect();
+    let mut expected = ids(&reordered);
+    expected.sort_by_key(|id| floors[id]);
+    assert_eq!(sorted, expected, "ties in file order");
+});
+
+both_backends!(tables_keyed_by_seq_alone_are_upgraded_in_place, |app| {
+    use diesel::connection::SimpleConnection;
+    let (header, original) = housing_lines();
+    // Make the table what an older version left: `seq` alone as the key, numbered 1, 2, 3…
+    {
+        let mut conn = app.pool().get().unwrap();
+        match conn.backend() {
+            opengov_api::db::Backend::Postgres => conn
+                .batch_execute(&format!(
+                    "ALTER TABLE items_housing_stock DROP CONSTRAINT items_housing_stock_pkey; \
+                     UPDATE items_housing_stock SET seq = seq / {gap}; \
+                     ALTER TABLE items_housing_stock ADD PRIMARY KEY (seq)",
+                    gap = opengov_api::db::item_order::GAP
+                ))
+                .unwrap(),
+            opengov_api::db::Backend::Sqlite => {
+                use diesel::prelude::*;
+                #[derive(QueryableByName)]
+                struct Sql {
+                    #[diesel(sql_type = diesel::sql_types::Text)]
+                    sql: String,
+                }
+                let ddl = diesel::sql_query(
+                    "SELECT sql FROM sqlite_master WHERE name = 'items_housing_stock'",
+                )
+                .get_result::<Sql>(&mut conn)
+                .unwrap()
+                .sql;
+                assert!(ddl.contains("PRIMARY KEY (seq, valid_from)"), "{ddl}");
+                let old = ddl
+                    .replace("\"items_housing_stock\"", "old_items")
+                    .replace("seq BIGINT NOT NULL", "seq INTEGER PRIMARY KEY")
+                    .replace(", PRIMARY KEY (seq, valid_from))", ")");
+                conn.batch_execute(&format!(
+                    "{old}; INSERT INTO old_items SELECT * FROM items_housing_stock ORDER BY seq; \
+                     UPDATE old_items SET seq = seq / {gap}; \
+                     DROP TABLE items_housing_stock; \
+                     ALTER TABLE old_items RENAME TO items_housing_stock",
+                    gap = opengov_api::db::item_order::GAP
+                ))
+                .unwrap();
+            }
+        }
+    }
+    let before = app
+        .get(&format!("{HOUSING}/items.ndjson?release=1"))
+        .await
+        .body;
+    // A row inserted after the 250th: no room between dense neighbours, so the 50 after it get a
+    // new version once (no event), and the order holds.
+    let mut file = original.clone();
+    file.insert(
+        250,
+        "9002;вул. Нова, 2;4;12;2026;800.0;brick;ОСББ;;26.95;49.42".to_owned(),
+    );
+    file[10] = edited(&file[10]);
+    let summary = import_housing(
+        &mut app.pool().get().unwrap(),
+        &header,
+        &file,
+        import::Publish::Always,
+    );
+    let release = summary.release.unwrap();
+    assert_eq!((release.added, release.changed, release.removed), (1, 1, 0));
+    let ids: Vec<String> = file.iter().map(|l| line_id(l)).collect();
+    assert_eq!(served_ids(&app, None).await, ids);
+    assert_eq!(
+        versions_written(&mut app.pool().get().unwrap(), 2),
+        1 + 1 + 50
+    );
+    assert_eq!(
+        events_of(&app, 2).await,
+        vec![
+            ("updated".to_owned(), line_id(&file[10])),
+            ("created".to_owned(), "9002".to_owned()),
+        ]
+    );
+    assert_eq!(
+        app.get(&format!("{HOUSING}/items.ndjson?release=1"))
+            .await
+            .body,
+        before
+    );
+    assert_eq!(
+        paged_ids(&app, "&release=1").await,
+        served_ids(&app, Some(1)).await
+    );
+    assert_eq!(paged_ids(&app, "").await, ids);
+    // The next insertion lands between gapped neighbours: one row written.
+    file.insert(
+        260,
+        "9003;вул. Нова, 3;4;12;2026;800.0;brick;ОСББ;;26.95;49.42".to_owned(),
+    );
+    import_housing(
+        &mut app.pool().get().unwrap(),
+        &header,
+        &file,
+        import::Publish::Always,
+    );
+    assert_eq!(versions_written(&mut app.pool().get().unwrap(), 3), 1);
+    assert_eq!(
+        served_ids(&app, None).await,
+        file.iter().map(|l| line_id(l)).collect::<Vec<_>>()
+    );
+});

@@ -428,3 +428,79 @@ fn tile_urls_are_checked() {
             .contains("img-src 'self' data: https://*.tiles.example;")
     );
 }
+
+both_backends!(registry_pages_label_fields_in_the_page_language, |app| {
+    let slug = "communal-property";
+    let metadata = app
+        .get(&format!(
+            "/api/v1/registries/{slug}/items.csv-metadata.json"
+        ))
+        .await
+        .json();
+    let columns = metadata["tableSchema"]["columns"].as_array().unwrap();
+    for lang in ["uk", "en", "es"] {
+        let html = page(&app.get(&format!("/registries/{slug}?lang={lang}")).await);
+        let passport = app
+            .get(&format!("/api/v1/registries/{slug}?lang={lang}"))
+            .await
+            .json();
+        let fields = passport["fields"].as_array().unwrap();
+        let labels: Vec<&str> = fields
+            .iter()
+            .map(|f| f["label"]["value"].as_str().unwrap())
+            .collect();
+        // The table's column headers.
+        let headers: Vec<String> = select(&html, "table#items thead th")
+            .into_iter()
+            .map(words)
+            .collect();
+        assert_eq!(headers.len(), labels.len());
+        for (header, label) in headers.iter().zip(&labels) {
+            assert!(header.starts_with(label), "{lang}: {header:?} is {label:?}");
+        }
+        // The filter form names each field it filters by its label.
+        let captions: Vec<String> = select(
+            &html,
+            "section[aria-labelledby='filter-heading'] label, \
+             section[aria-labelledby='filter-heading'] legend",
+        )
+        .into_iter()
+        .map(words)
+        .collect();
+        for field in fields {
+            let name = field["name"].as_str().unwrap();
+            if select(&html, &format!("[id^='filter-{name}']")).is_empty() {
+                continue;
+            }
+            let label = field["label"]["value"].as_str().unwrap();
+            assert!(
+                captions.iter().any(|c| c.starts_with(label)),
+                "{lang}: no caption {label:?} in {captions:?}"
+            );
+        }
+        // "CSV for Excel": BOM, semicolons, the labels of the page's language (geometry columns
+        // as titled in the CSVW metadata).
+        let excel = select(&html, "a.download")
+            .into_iter()
+            .map(|a| attr(a, "href"))
+            .find(|href| href.contains("header=labels"))
+            .expect("a CSV for Excel");
+        let body = app.get(&excel).await.text();
+        assert!(body.starts_with('\u{feff}'), "{lang}: BOM");
+        let header: Vec<String> = body
+            .trim_start_matches('\u{feff}')
+            .lines()
+            .next()
+            .unwrap()
+            .split(';')
+            .map(str::to_owned)
+            .collect();
+        let mut expected: Vec<String> = labels.iter().map(|l| (*l).to_owned()).collect();
+        expected.extend(
+            columns[fields.len()..]
+                .iter()
+                .map(|c| c["titles"][lang].as_str().unwrap().to_owned()),
+        );
+        assert_eq!(header, expected, "{lang}");
+    }
+});

@@ -723,3 +723,238 @@ both_backends!(
         }
     }
 );
+
+/// Every operation that takes a bearer token (its `security` in the OpenAPI document), with its
+/// path parameters filled in. A write (any method but GET/HEAD/OPTIONS) must be one of them.
+fn gated_operations() -> Vec<(Method, String)> {
+    let doc = serde_json::to_value(opengov_api::api::openapi()).unwrap();
+    let mut gated = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Ok(method) = Method::from_bytes(method.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            if !["GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "DELETE"]
+                .contains(&method.as_str())
+            {
+                continue;
+            }
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            let writes = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
+            assert!(secured || !writes, "{method} {path} writes without a token");
+            if secured {
+                let uri = path
+                    .replace("{milestone_id}", MILESTONE)
+                    .replace("{slug}", "territorial-units")
+                    .replace("{upload_id}", "1");
+                assert!(!uri.contains('{'), "fill in the parameters of {path}");
+                gated.push((method, uri));
+            }
+        }
+    }
+    gated
+}
+
+/// Sends `body` as a stream of 1 KiB chunks and counts the bytes the server pulls from it.
+async fn send_counted(
+    app: &TestApp,
+    method: &Method,
+    uri: &str,
+    authorization: Option<&str>,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> (Response, usize) {
+    use futures_util::StreamExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let read = Arc::new(AtomicUsize::new(0));
+    let counter = read.clone();
+    let chunks: Vec<actix_web::web::Bytes> = body
+        .chunks(1024)
+        .map(actix_web::web::Bytes::copy_from_slice)
+        .collect();
+    let stream = futures_util::stream::iter(chunks).map(move |chunk| {
+        counter.fetch_add(chunk.len(), Ordering::SeqCst);
+        Ok::<_, actix_web::error::PayloadError>(chunk)
+    });
+    let payload = actix_web::dev::Payload::from(stream.boxed_local());
+    let mut req = TestRequest::default().method(method.clone()).uri(uri);
+    if let Some(value) = authorization {
+        req = req.insert_header(("Authorization", value));
+    }
+    for (name, value) in headers {
+        req = req.insert_header((*name, value.as_str()));
+    }
+    let res = app.call_with_payload(req, payload).await;
+    (res, read.load(Ordering::SeqCst))
+}
+
+/// The bodies a caller may send: none of them is read before its token is checked.
+fn hostile_bodies(limit: usize) -> Vec<(&'static str, Vec<u8>, bool)> {
+    let over = format!("{{\"note\": \"{}\"}}", "x".repeat(limit * 4)).into_bytes();
+    vec![
+        ("{}", b"{}".to_vec(), true),
+        ("malformed JSON", b"{\"evidence\": [".to_vec(), true),
+        ("over the limit, length declared", over.clone(), true),
+        ("over the limit, streamed", over, false),
+    ]
+}
+
+both_backends!(every_gated_route_checks_the_token_before_the_body, |app| {
+    let mut app = app;
+    app.state.limits.max_body_bytes = 2000;
+    app.state.uploads.max_bytes = 2000;
+    let operations = gated_operations();
+    for expected in [
+        (Method::PATCH, format!("/api/v1/milestones/{MILESTONE}")),
+        (
+            Method::POST,
+            format!("/api/v1/milestones/{MILESTONE}/progress-updates"),
+        ),
+        (Method::POST, format!("{UNITS}/imports")),
+    ] {
+        assert!(operations.contains(&expected), "{expected:?} is gated");
+    }
+    let before = plan_release_count(&app).await;
+    let plan_only = token(&app, &[Scope::PlanWrite]);
+    let publisher = token(&app, &[Scope::PublishRegistry("territorial-units".into())]);
+    // A token of another registry may do none of these, not even see territorial-units' uploads.
+    let outsider = token(&app, &[Scope::PublishRegistry("housing-stock".into())]);
+    let refusals = [
+        (None, 401),
+        (Some("Bearer ogt_not-a-real-token".to_owned()), 401),
+        (Some("Basic dXNlcjpwYXNz".to_owned()), 401),
+        (Some("Bearer".to_owned()), 401),
+        (Some(format!("Bearer {outsider}")), 403),
+    ];
+    for (method, uri) in &operations {
+        for (authorization, status) in &refusals {
+            for content_type in ["application/json", "text/csv"] {
+                for (what, body, declare_length) in hostile_bodies(2000) {
+                    let mut headers = vec![("Content-Type", content_type.to_owned())];
+                    if declare_length {
+                        headers.push(("Content-Length", body.len().to_string()));
+                    }
+                    let (res, read) =
+                        send_counted(&app, method, uri, authorization.as_deref(), &headers, &body)
+                            .await;
+                    let p = res.problem(*status);
+                    let case = format!("{method} {uri} with {authorization:?} and {what}: {p}");
+                    assert_eq!(read, 0, "the body was read: {case}");
+                    if *status == 401 {
+                        assert!(
+                            res.header("www-authenticate")
+                                .unwrap()
+                                .starts_with("Bearer realm="),
+                            "{case}"
+                        );
+                    } else {
+                        assert!(
+                            p["detail"].as_str().unwrap().contains("lacks the scope"),
+                            "{case}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    // The gates are per route: a plan writer may not upload, a publisher may not edit the plan.
+    let (res, read) = send_counted(
+        &app,
+        &Method::POST,
+        &format!("{UNITS}/imports"),
+        Some(&format!("Bearer {plan_only}")),
+        &[("Content-Type", "text/csv".to_owned())],
+        b"code,name\n",
+    )
+    .await;
+    res.problem(403);
+    assert_eq!(read, 0);
+    let (res, read) = send_counted(
+        &app,
+        &Method::PATCH,
+        &format!("/api/v1/milestones/{MILESTONE}"),
+        Some(&format!("Bearer {publisher}")),
+        &[("Content-Type", "application/json".to_owned())],
+        b"{}",
+    )
+    .await;
+    res.problem(403);
+    assert_eq!(read, 0);
+
+    // With a valid token the body is read and judged as before.
+    for uri in [
+        format!("/api/v1/milestones/{MILESTONE}"),
+        format!("/api/v1/milestones/{MILESTONE}/progress-updates"),
+    ] {
+        let method = if uri.ends_with("updates") {
+            Method::POST
+        } else {
+            Method::PATCH
+        };
+        let bearer = format!("Bearer {plan_only}");
+        let json = [("Content-Type", "application/json".to_owned())];
+        let (res, read) = send_counted(&app, &method, &uri, Some(&bearer), &json, b"{}").await;
+        let p = res.problem(400);
+        assert!(
+            p["detail"].as_str().unwrap().contains("missing field `"),
+            "{p}"
+        );
+        assert_eq!(read, 2, "{uri}: the body was read");
+        let (res, _) = send_counted(
+            &app,
+            &method,
+            &uri,
+            Some(&bearer),
+            &json,
+            b"{\"evidence\": [",
+        )
+        .await;
+        res.problem(400);
+        let over = hostile_bodies(2000).pop().unwrap().1;
+        let (res, read) = send_counted(&app, &method, &uri, Some(&bearer), &json, &over).await;
+        let p = res.problem(413);
+        assert!(p["detail"].as_str().unwrap().contains("2000 bytes"), "{p}");
+        assert!(
+            read > 2000,
+            "{uri}: the streamed body was read up to the limit"
+        );
+    }
+    let bearer = format!("Bearer {publisher}");
+    let (res, read) = send_counted(
+        &app,
+        &Method::POST,
+        &format!("{UNITS}/imports"),
+        Some(&bearer),
+        &[("Content-Type", "text/csv".to_owned())],
+        &hostile_bodies(2000).pop().unwrap().1,
+    )
+    .await;
+    let p = res.problem(413);
+    assert!(p["detail"].as_str().unwrap().contains("2000 bytes"), "{p}");
+    assert!(read > 2000, "the upload was streamed up to the limit");
+    let (res, _) = send_counted(
+        &app,
+        &Method::POST,
+        &format!("{UNITS}/imports"),
+        Some(&bearer),
+        &[("Content-Type", "application/json".to_owned())],
+        b"{}",
+    )
+    .await;
+    // application/json is taken as GeoJSON: judged, and refused as a file.
+    res.problem(422);
+
+    assert_eq!(
+        plan_release_count(&app).await,
+        before,
+        "nothing was written"
+    );
+    assert_eq!(
+        registry_releases(&app).await.len(),
+        1,
+        "nothing was published"
+    );
+});

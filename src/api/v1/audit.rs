@@ -9,7 +9,6 @@ use crate::api::auth::Authenticated;
 use crate::api::{AppState, run_primary};
 use crate::error::AppError;
 use crate::models::audit::{self, AuditEntry};
-use crate::models::tokens::Scope;
 
 const LIMIT_MAX: i64 = 500;
 
@@ -38,13 +37,15 @@ pub struct AuditList {
     security(("bearer" = [])),
     responses((status = 200, description = "Audit entries, oldest first", body = AuditList))
 )]
-#[get("/audit")]
+#[get(
+    "/audit",
+    wrap = "actix_web::middleware::from_fn(crate::api::auth::admin)"
+)]
 pub async fn list_audit(
     params: web::Query<AuditParams>,
-    auth: Authenticated,
+    _admitted: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    auth.require(Scope::Admin)?;
     let limit = params.limit.unwrap_or(100);
     if !(1..=LIMIT_MAX).contains(&limit) {
         return Err(AppError::invalid(

@@ -25,7 +25,6 @@ use crate::models::partial_date::PartialDate;
 use crate::models::plan_edits::{self, EditError, Edited, ReadRelease};
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::releases::PLAN;
-use crate::models::tokens::Scope;
 use crate::models::vocab::{MilestoneStatus, parse_stored};
 
 const EXPANDABLE: &[&str] = &["institutions", "progress_updates"];
@@ -405,7 +404,10 @@ fn respond_written(edited: Edited, status: actix_web::http::StatusCode) -> HttpR
         (status = 200, description = "Updated; the plan release it published", body = MilestoneWritten),
     )
 )]
-#[patch("/milestones/{milestone_id}")]
+#[patch(
+    "/milestones/{milestone_id}",
+    wrap = "actix_web::middleware::from_fn(crate::api::auth::plan_writer)"
+)]
 pub async fn update_milestone(
     req: HttpRequest,
     path: web::Path<String>,
@@ -413,7 +415,7 @@ pub async fn update_milestone(
     body: web::Json<crate::api::write_bodies::MilestonePatch>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = auth.require(Scope::PlanWrite)?.label();
+    let actor = auth.0.label();
     let edit = body.into_inner().into_edit()?;
     let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
     let id = path.into_inner();
@@ -439,7 +441,10 @@ pub async fn update_milestone(
             headers(("Location" = String, description = "The milestone with its progress updates"))),
     )
 )]
-#[post("/milestones/{milestone_id}/progress-updates")]
+#[post(
+    "/milestones/{milestone_id}/progress-updates",
+    wrap = "actix_web::middleware::from_fn(crate::api::auth::plan_writer)"
+)]
 pub async fn add_progress_update(
     req: HttpRequest,
     path: web::Path<String>,
@@ -447,7 +452,7 @@ pub async fn add_progress_update(
     body: web::Json<crate::api::write_bodies::ProgressUpdateBody>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let actor = auth.require(Scope::PlanWrite)?.label();
+    let actor = auth.0.label();
     let update = body.into_inner().into_update()?;
     let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
     let id = path.into_inner();

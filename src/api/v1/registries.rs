@@ -356,7 +356,7 @@ pub struct ItemQueryParams {
     /// filters and sort it was issued for.
     cursor: Option<String>,
     /// Sort by schema fields, comma-separated, `-` for descending (`sort=-year,name`); nulls last;
-    /// ties in import order. Default: import order.
+    /// ties in the order of the publisher's file. Default: the file's order (in the release read).
     #[param(example = "-year,name")]
     sort: Option<String>,
     /// Only these fields (comma-separated; the id field is always included).

@@ -102,6 +102,47 @@ struct FieldFx {
     description: Texts,
 }
 
+/// Parses and checks a fixture registry (`fixtures/registries/<slug>/registry.toml`). Fixture
+/// registries are the project's own, served under its interface: on top of [`parse`]'s checks,
+/// every field has a label in every language the API serves (uk, en, es), and no two fields
+/// share a label in one language (CSV `header=labels` would be ambiguous). A definition given to
+/// `define-registry` keeps [`parse`]'s rule: labels are optional per language, and a missing one
+/// is served as a marked fallback.
+pub fn parse_fixture(name: &str, text: &str) -> Result<RegistryDefinition, Vec<String>> {
+    let mut problems = Vec::new();
+    if let Ok(fx) = toml::from_str::<RegistryFx>(text) {
+        for lang in Lang::ALL {
+            let mut seen: BTreeMap<&str, &str> = BTreeMap::new();
+            for f in &fx.fields {
+                match f.label.get(lang.code()).map(|l| l.trim()) {
+                    None | Some("") => problems.push(format!(
+                        "{name}: registry {}: field {}: label.{lang} is missing (fixture \
+                         registries label every field in uk, en and es)",
+                        fx.slug, f.name
+                    )),
+                    Some(label) => {
+                        if let Some(other) = seen.insert(label, &f.name) {
+                            problems.push(format!(
+                                "{name}: registry {}: fields {other} and {} share the label.{lang} \
+                                 {label:?}",
+                                fx.slug, f.name
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    match parse(name, text) {
+        Ok(definition) if problems.is_empty() => Ok(definition),
+        Ok(_) => Err(problems),
+        Err(mut refused) => {
+            refused.extend(problems);
+            Err(refused)
+        }
+    }
+}
+
 /// A checked registry definition, ready to store, with its items file.
 #[derive(Debug, Clone)]
 pub struct RegistryDefinition {

@@ -7,6 +7,8 @@ use geo::{BoundingRect, Centroid, CoordsIter};
 use geo_types::Geometry as GeoGeometry;
 use serde::{Deserialize, Serialize};
 
+use crate::models::lang::Lang;
+
 /// The kind of geometry a registry's items have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -42,6 +44,25 @@ impl GeometryKind {
             )
         )
     }
+}
+
+/// The columns a CSV export adds after the fields for a registry with geometry, in order.
+pub const CSV_COLUMNS: [&str; 3] = ["lon", "lat", "wkt"];
+
+/// The label of a geometry column of the CSV export (`header=labels`, CSVW `titles`): our
+/// interface words, like the fields' labels.
+pub fn column_label(column: &str, lang: Lang) -> Option<&'static str> {
+    let [uk, en, es] = match column {
+        "lon" => ["Довгота (WGS84)", "Longitude (WGS84)", "Longitud (WGS84)"],
+        "lat" => ["Широта (WGS84)", "Latitude (WGS84)", "Latitud (WGS84)"],
+        "wkt" => ["Геометрія (WKT)", "Geometry (WKT)", "Geometría (WKT)"],
+        _ => return None,
+    };
+    Some(match lang {
+        Lang::Uk => uk,
+        Lang::En => en,
+        Lang::Es => es,
+    })
 }
 
 impl FromStr for GeometryKind {

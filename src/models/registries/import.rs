@@ -364,9 +364,14 @@ pub fn import_with(
         }
         writer.flush(conn)?;
         let draft = releases::open(conn, &releases::registry_dataset(registry.slug()), origin)?;
-        let rows = items::publish_stage(conn, &writer.spec, draft.number, draft.id)?;
+        let published = items::publish_stage(conn, &writer.spec, draft.number, draft.id)?;
+        let rows = published.rows;
         items::drop_stage(conn)?;
-        if publish == Publish::IfChanged && releases::change_count(conn, draft.id)? == 0 {
+        // A file that only reorders rows changes no record but the release's order: published.
+        if publish == Publish::IfChanged
+            && published.moved == 0
+            && releases::change_count(conn, draft.id)? == 0
+        {
             releases::discard(conn, &draft)?;
             let current = releases::latest(conn, &draft.dataset)?;
             return Ok(ImportSummary {
