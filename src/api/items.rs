@@ -129,6 +129,23 @@ impl Renderer {
         out.push('}');
     }
 
+    /// One item on its own: the item's members, then its registry, sample flag and release.
+    pub fn item_record_json(&self, row: &ItemRow, release: Option<&ReleaseRef>, out: &mut String) {
+        self.item_json(row, out);
+        out.pop(); // the item's closing brace
+        out.push_str(",\"registry\":");
+        out.push_str(&json_string(self.registry.slug()));
+        out.push_str(",\"sample\":");
+        out.push_str(if self.registry.row.sample {
+            "true"
+        } else {
+            "false"
+        });
+        out.push_str(",\"release\":");
+        out.push_str(&serde_json::to_string(&release).unwrap_or_else(|_| "null".to_owned()));
+        out.push('}');
+    }
+
     /// An RFC 7946 Feature.
     fn feature(&self, row: &ItemRow, out: &mut String) {
         out.push_str("{\"type\":\"Feature\",\"id\":");

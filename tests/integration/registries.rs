@@ -914,3 +914,40 @@ both_backends!(csvw_validator_accepts_every_registry_csv, |app| {
     let (valid, output) = csvw_validate(&tool, &metadata, &broken);
     assert!(!valid && output.contains("many"), "{output}");
 });
+
+both_backends!(
+    a_single_item_says_its_registry_sample_flag_and_release,
+    |app| {
+        // Every JSON body names the release it was read from; a single item too, with the sample
+        // label that every answer serving sample data carries.
+        let real = app
+            .get("/api/v1/registries/territorial-units/items/UA68040470010096613")
+            .await;
+        assert_eq!(real.status, 200);
+        let body = real.json();
+        assert_eq!(body["id"], "UA68040470010096613");
+        assert_eq!(body["registry"], "territorial-units");
+        assert_eq!(body["sample"], false);
+        let header = real.header("data-release").unwrap().to_owned();
+        assert_eq!(
+            format!(
+                "{}@{}",
+                body["release"]["dataset"].as_str().unwrap(),
+                body["release"]["number"]
+            ),
+            header
+        );
+        assert_eq!(body["release"]["pinned"], false);
+        let pinned = app
+            .get("/api/v1/registries/territorial-units/items/UA68040470010096613?release=1")
+            .await
+            .json();
+        assert_eq!(pinned["release"]["number"], 1);
+        assert_eq!(pinned["release"]["pinned"], true);
+        let sample = app
+            .get("/api/v1/registries/road-monitoring/items/RD-0001")
+            .await;
+        assert_eq!(sample.json()["sample"], true);
+        assert!(sample.header("x-sample-data").is_some());
+    }
+);

@@ -1005,6 +1005,26 @@ pub struct ItemDto {
     pub geometry: Option<serde_json::Value>,
 }
 
+/// One item on its own (`/registries/{slug}/items/{item_id}`): the item, the registry it
+/// belongs to, whether it is sample data, and the release it was read from.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ItemRecordDto {
+    /// The value of the registry's id field.
+    pub id: String,
+    /// Field values by name, typed as the schema says.
+    #[schema(value_type = Object)]
+    pub properties: serde_json::Value,
+    /// RFC 7946 geometry (WGS84), or null.
+    #[schema(value_type = Option<Geometry>)]
+    pub geometry: Option<serde_json::Value>,
+    /// The registry's slug.
+    pub registry: String,
+    /// True when the item is generated sample data, not a real record.
+    pub sample: bool,
+    /// The registry release the item was read from; null before the first import.
+    pub release: Option<ReleaseRef>,
+}
+
 /// One RFC 7946 geometry object of the seven kinds (the geometry of a GeoJSON Feature).
 fn geometry_schema() -> serde_json::Value {
     use serde_json::json;
@@ -1261,7 +1281,7 @@ record_params! {
         GetItemParams,
     ),
     responses(
-        (status = 200, description = "The item", body = ItemDto,
+        (status = 200, description = "The item", body = ItemRecordDto,
             headers(("X-Sample-Data" = String, description = "Present when the item is generated sample data"))),
     )
 )]
@@ -1319,7 +1339,10 @@ pub async fn get_item(
         release: None,
     };
     let mut out = String::new();
-    renderer.item_json(row, &mut out);
+    let stamp = read_at
+        .as_ref()
+        .map(|r| ReleaseRef::new(r, pinned.is_some()));
+    renderer.item_record_json(row, stamp.as_ref(), &mut out);
     let mut builder = HttpResponse::Ok();
     builder.content_type("application/json");
     sample_headers(&mut builder, &renderer.registry);
