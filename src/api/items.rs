@@ -205,17 +205,25 @@ impl Renderer {
         }
     }
 
-    /// What comes after the last row (`next` is the link to the next page of a paged export).
-    pub fn epilogue(&self, next: Option<&str>) -> Vec<u8> {
+    /// What comes after the last row: for GeoJSON the `next` link and, on an empty page, the
+    /// `hint` saying why.
+    pub fn epilogue(&self, next: Option<&str>, hint: Option<&str>) -> Vec<u8> {
         match self.format {
-            Format::GeoJson => match next {
-                Some(href) => format!(
-                    "],\"links\":[{{\"rel\":\"next\",\"type\":\"application/geo+json\",\"href\":{}}}]}}",
-                    json_string(href)
-                )
-                .into_bytes(),
-                None => b"]}".to_vec(),
-            },
+            Format::GeoJson => {
+                let mut out = String::from("]");
+                if let Some(href) = next {
+                    out.push_str(&format!(
+                        ",\"links\":[{{\"rel\":\"next\",\"type\":\"application/geo+json\",\"href\":{}}}]",
+                        json_string(href)
+                    ));
+                }
+                if let Some(hint) = hint {
+                    out.push_str(",\"hint\":");
+                    out.push_str(&json_string(hint));
+                }
+                out.push('}');
+                out.into_bytes()
+            }
             _ => Vec::new(),
         }
     }
@@ -364,5 +372,5 @@ pub fn stream_export(
     if client_left {
         return;
     }
-    send(renderer.epilogue(None));
+    send(renderer.epilogue(None, None));
 }

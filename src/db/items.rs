@@ -953,6 +953,48 @@ struct CountRow {
     n: i64,
 }
 
+#[derive(QueryableByName)]
+struct ExtentRow {
+    #[diesel(sql_type = Nullable<Double>)]
+    min_lon: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    min_lat: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    max_lon: Option<f64>,
+    #[diesel(sql_type = Nullable<Double>)]
+    max_lat: Option<f64>,
+}
+
+/// The bounding box `[min_lon, min_lat, max_lon, max_lat]` of the located items of a version,
+/// or `None` when no item has a geometry.
+pub fn extent(conn: &mut DbConn, table: &str, version: Version) -> QueryResult<Option<[f64; 4]>> {
+    let backend = conn.backend();
+    let mut marks = Placeholders::new(backend);
+    let mut binds = Vec::new();
+    let spec = Select {
+        version,
+        ..Select::default()
+    };
+    let mut sql = format!(
+        "SELECT MIN(min_lon) AS min_lon, MIN(min_lat) AS min_lat, MAX(max_lon) AS max_lon, \
+         MAX(max_lat) AS max_lat FROM {}",
+        quote(table)
+    );
+    where_clause(backend, &spec, &mut marks, &mut sql, &mut binds);
+    let row = diesel::sql_query(sql)
+        .into_boxed::<MultiBackend>()
+        .get_result::<ExtentRow>(conn)?;
+    Ok(match row {
+        ExtentRow {
+            min_lon: Some(a),
+            min_lat: Some(b),
+            max_lon: Some(c),
+            max_lat: Some(d),
+        } => Some([a, b, c, d]),
+        _ => None,
+    })
+}
+
 /// Counts matching items, stopping at `cap` when given (the result is then at most `cap`).
 pub fn count(
     conn: &mut DbConn,

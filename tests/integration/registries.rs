@@ -951,3 +951,50 @@ both_backends!(
         assert!(sample.header("x-sample-data").is_some());
     }
 );
+
+both_backends!(a_bbox_in_the_wrong_order_is_refused_or_explained, |app| {
+    // Khmelnytskyi lies around longitude 26.9–27.1, latitude 49.4–49.5.
+    let items = |query: &str| format!("/api/v1/registries/housing-stock/items?{query}");
+    // Corners that cannot be longitude,latitude: 400, with the box in the right order.
+    let p = app
+        .get(&items("bbox=49.38,126.9,49.46,127.07"))
+        .await
+        .problem(400);
+    assert_eq!(p["parameter"], "bbox");
+    let detail = p["detail"].as_str().unwrap();
+    assert!(detail.contains("longitude first"), "{detail}");
+    assert!(detail.contains("bbox=126.9,49.38,127.07,49.46"), "{detail}");
+    // Valid corners in latitude,longitude order: no items, and a hint with the swapped box.
+    let swapped = app.get(&items("bbox=49.38,26.9,49.46,27.07")).await;
+    assert_eq!(swapped.status, 200);
+    let body = swapped.json();
+    assert_eq!(body["total"], 0);
+    let hint = body["hint"].as_str().expect("a hint");
+    assert!(
+        hint.contains("did you mean bbox=26.9,49.38,27.07,49.46"),
+        "{hint}"
+    );
+    let right = app.get(&items("bbox=26.9,49.38,27.07,49.46")).await.json();
+    assert!(right["total"].as_i64().unwrap() > 0);
+    assert!(right.get("hint").is_none(), "no hint when items match");
+    // A valid box far from the data: the hint says where the items are, without a suggestion.
+    let far = app.get(&items("bbox=2.2,48.8,2.4,48.9")).await.json();
+    assert_eq!(far["total"], 0);
+    let hint = far["hint"].as_str().expect("a hint");
+    assert!(hint.contains("lie within bbox="), "{hint}");
+    assert!(!hint.contains("did you mean"), "{hint}");
+    // GeoJSON pages carry it as a foreign member.
+    let geojson = app
+        .get("/api/v1/registries/housing-stock/items.geojson?bbox=49.38,26.9,49.46,27.07&limit=10")
+        .await
+        .json();
+    assert_eq!(geojson["features"].as_array().unwrap().len(), 0);
+    assert!(geojson["hint"].as_str().unwrap().contains("did you mean"));
+    // An empty page for another reason (a filter) gets no hint.
+    let filtered = app
+        .get(&items("bbox=26.9,49.38,27.07,49.46&floors__gt=1000"))
+        .await
+        .json();
+    assert_eq!(filtered["total"], 0);
+    assert!(filtered.get("hint").is_none());
+});

@@ -558,6 +558,8 @@ struct Prepared {
     release: Option<Release>,
     /// For a page: its rows (one extra when more follow), total and whether it is exact.
     page: Option<(Vec<items::ItemRow>, i64, bool)>,
+    /// Why an empty page is empty, when the caller can do something about it.
+    hint: Option<String>,
 }
 
 /// Everything about an items request that needs no database.
@@ -679,12 +681,33 @@ fn prepare(
             Some((rows, total, exact))
         }
     };
+    // A box that matched nothing may have its corners in latitude,longitude order, or lie far
+    // from the data: say where the items are (one aggregate query, only for empty pages).
+    let hint = match (
+        &page,
+        select.conditions.iter().find_map(|c| match c {
+            items::Condition::BBox {
+                min_lon,
+                min_lat,
+                max_lon,
+                max_lat,
+            } => Some([*min_lon, *min_lat, *max_lon, *max_lat]),
+            _ => None,
+        }),
+    ) {
+        (Some((_, 0, _)), Some(bbox)) => {
+            items::extent(conn, &registry.row.table_name, select.version)?
+                .and_then(|extent| query::bbox_hint(bbox, extent))
+        }
+        _ => None,
+    };
     Ok(Prepared {
         registry,
         parsed,
         select,
         release,
         page,
+        hint,
     })
 }
 
@@ -735,6 +758,7 @@ async fn items(
         select,
         release,
         page,
+        hint,
     } = prepared;
     let registry = Arc::new(registry);
     let renderer = Renderer {
@@ -832,17 +856,22 @@ async fn items(
             out.push_str(",\"items\":[");
             renderer.json_rows_into(&rows, true, &mut out);
             out.push_str(&format!(
-                "],\"total\":{total},\"total_exact\":{total_exact},\"limit\":{limit},\"next_cursor\":{},\"links\":{{\"self\":{},\"next\":{}}}}}",
+                "],\"total\":{total},\"total_exact\":{total_exact},\"limit\":{limit},\"next_cursor\":{},\"links\":{{\"self\":{},\"next\":{}}}",
                 serde_json::to_string(&next_cursor).unwrap_or_default(),
                 serde_json::to_string(&respond::self_link(&req)).unwrap_or_default(),
                 serde_json::to_string(&next).unwrap_or_default(),
             ));
+            if let Some(hint) = &hint {
+                out.push_str(",\"hint\":");
+                out.push_str(&serde_json::to_string(hint).unwrap_or_default());
+            }
+            out.push('}');
             out.into_bytes()
         }
         _ => {
             let mut out = renderer.prologue();
             out.extend(renderer.rows(&rows, true));
-            out.extend(renderer.epilogue(next.as_deref()));
+            out.extend(renderer.epilogue(next.as_deref(), hint.as_deref()));
             out
         }
     };
@@ -990,6 +1019,10 @@ pub struct ItemPage {
     pub limit: u32,
     pub next_cursor: Option<String>,
     pub links: crate::api::dto::PageLinks,
+    /// On an empty page whose `bbox` lies wholly outside the registry's items: where the items
+    /// are, and the box with longitude and latitude swapped when that one would match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 /// One registry item.
@@ -1127,6 +1160,12 @@ written_schema!(
                     import).",
             },
             "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+            "hint": {
+                "type": "string",
+                "description": "On an empty page whose `bbox` lies wholly outside the registry's \
+                    items: where the items are, and the box with longitude and latitude swapped \
+                    when that one would match.",
+            },
             "links": {
                 "type": "array",
                 "items": {

@@ -322,14 +322,21 @@ fn parse_bbox(registry: &Registry, raw: &str) -> Result<Condition, QueryError> {
             "must be four numbers: minLon,minLat,maxLon,maxLat",
         ));
     };
-    if !(-180.0..=180.0).contains(&min_lon)
-        || !(-180.0..=180.0).contains(&max_lon)
-        || !(-90.0..=90.0).contains(&min_lat)
-        || !(-90.0..=90.0).contains(&max_lat)
-    {
+    let wgs84 =
+        |lon: f64, lat: f64| (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat);
+    if !wgs84(min_lon, min_lat) || !wgs84(max_lon, max_lat) {
+        let swapped = wgs84(min_lat, min_lon) && wgs84(max_lat, max_lon);
         return Err(error(
             "bbox",
-            "is outside WGS84 (longitude -180..180, latitude -90..90)",
+            if swapped {
+                format!(
+                    "a latitude is outside -90..90: bbox takes longitude first \
+                     (minLon,minLat,maxLon,maxLat); these look like latitude,longitude — did you \
+                     mean bbox={min_lat},{min_lon},{max_lat},{max_lon}?"
+                )
+            } else {
+                "is outside WGS84 (longitude -180..180, latitude -90..90)".to_owned()
+            },
         ));
     }
     if min_lon > max_lon || min_lat > max_lat {
@@ -344,6 +351,30 @@ fn parse_bbox(registry: &Registry, raw: &str) -> Result<Condition, QueryError> {
         max_lon,
         max_lat,
     })
+}
+
+/// Why a valid bbox matched nothing, when it lies wholly outside the `extent` of the registry's
+/// located items (both `[min_lon, min_lat, max_lon, max_lat]`): says the extent, and suggests
+/// the box with longitude and latitude swapped when that one meets the items.
+pub fn bbox_hint(bbox: [f64; 4], extent: [f64; 4]) -> Option<String> {
+    let meets =
+        |a: [f64; 4], b: [f64; 4]| a[0] <= b[2] && b[0] <= a[2] && a[1] <= b[3] && b[1] <= a[3];
+    if meets(bbox, extent) {
+        return None;
+    }
+    let [a, b, c, d] = extent;
+    let mut hint = format!(
+        "bbox lies wholly outside this registry's items, which lie within bbox={a},{b},{c},{d} \
+         (minLon,minLat,maxLon,maxLat)"
+    );
+    let swapped = [bbox[1], bbox[0], bbox[3], bbox[2]];
+    if meets(swapped, extent) {
+        hint.push_str(&format!(
+            "; bbox takes longitude first: did you mean bbox={},{},{},{}?",
+            swapped[0], swapped[1], swapped[2], swapped[3]
+        ));
+    }
+    Some(hint)
 }
 
 /// The sort values of a served row, read from its stored properties, for the next cursor.
