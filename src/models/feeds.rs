@@ -69,11 +69,9 @@ impl ReportsOn {
     }
 }
 
-/// One change event of a milestone or progress update.
+/// One change of a milestone or progress update.
 #[derive(Debug, Clone)]
 pub struct PlanActivity {
-    /// The event's position in the change log.
-    pub change_id: i64,
     /// The plan release that made the change.
     pub release: Release,
     pub record_id: String,
@@ -89,22 +87,32 @@ pub struct PlanActivity {
     pub reports_on: Option<(ReportsOn, TextBundle)>,
 }
 
-/// The newest `limit` change events of plan milestones and progress updates, newest first.
+/// The newest `limit` changes of plan milestones and progress updates, newest first. They are
+/// read from the record versions, which releases keep, so `prune-changes` (which empties the
+/// change feed's old events) leaves the plan's Atom feed whole.
 pub fn plan_activity(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<PlanActivity>> {
-    let rows = releases::newest_changes(conn, PLAN, &[MILESTONES, PROGRESS_UPDATES], limit)?;
-    let events: Vec<(String, String, i64)> = rows
-        .iter()
-        .map(|r| (r.record_type.clone(), r.record_id.clone(), r.release.number))
-        .collect();
+    let rows = plan_release::newest_events(
+        conn,
+        &[MILESTONES, PROGRESS_UPDATES],
+        usize::try_from(limit).unwrap_or(0),
+    )?;
+    let events: Vec<(String, String, i64)> = rows.iter().map(|(key, _)| key.clone()).collect();
     let mut versions = plan_release::versions_around(conn, &events)?;
+    let mut releases_by_number: HashMap<i64, Release> = HashMap::new();
+    for number in events.iter().map(|(_, _, n)| *n) {
+        if let std::collections::hash_map::Entry::Vacant(slot) = releases_by_number.entry(number)
+            && let Some(release) = releases::find(conn, PLAN, number)?
+        {
+            slot.insert(release);
+        }
+    }
     let mut activity = Vec::with_capacity(rows.len());
-    for row in rows {
+    for ((record_type, record_id, number), op) in rows {
+        let Some(release) = releases_by_number.get(&number).cloned() else {
+            continue;
+        };
         let (before, after) = versions
-            .remove(&(
-                row.record_type.clone(),
-                row.record_id.clone(),
-                row.release.number,
-            ))
+            .remove(&(record_type.clone(), record_id.clone(), number))
             .unwrap_or_default();
         let changed_fields = match (&before, &after) {
             (Some(Value::Object(old)), Some(Value::Object(new))) => new
@@ -115,7 +123,7 @@ pub fn plan_activity(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<PlanActiv
                 .collect(),
             _ => Vec::new(),
         };
-        let versions = if row.record_type == MILESTONES {
+        let versions = if record_type == MILESTONES {
             Versions::Milestone {
                 before: parse(before)?,
                 after: parse(after)?,
@@ -127,11 +135,9 @@ pub fn plan_activity(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<PlanActiv
             }
         };
         activity.push(PlanActivity {
-            change_id: row.id,
-            release: row.release,
-            record_id: row.record_id,
-            // The column is checked by the database: only these three values exist.
-            op: Op::parse(&row.op).unwrap_or(Op::Updated),
+            release,
+            record_id,
+            op,
             versions,
             changed_fields,
             texts: TextBundle::default(),

@@ -415,6 +415,55 @@ pub fn documents_written_by(
 /// A change event's record and release: `(type, id, release number)`.
 pub type EventKey = (String, String, i64);
 
+/// The newest `limit` changes of records of the given types, newest release first, read from
+/// the record versions themselves (which every release keeps), so pruning the change feed never
+/// shortens what is read here: a version that starts at release n is a creation or an update,
+/// one that ends at n with no successor is a deletion.
+pub fn newest_events(
+    conn: &mut DbConn,
+    record_types: &[&str],
+    limit: usize,
+) -> QueryResult<Vec<(EventKey, Op)>> {
+    let rows: Vec<(String, String, i64, Option<i64>)> = plan_record_versions::table
+        .filter(plan_record_versions::record_type.eq_any(record_types))
+        .select((
+            plan_record_versions::record_type,
+            plan_record_versions::record_id,
+            plan_record_versions::valid_from,
+            plan_record_versions::valid_to,
+        ))
+        .load(conn)?;
+    let starts: std::collections::HashSet<(&str, &str, i64)> = rows
+        .iter()
+        .map(|(t, id, from, _)| (t.as_str(), id.as_str(), *from))
+        .collect();
+    let ends: std::collections::HashSet<(&str, &str, i64)> = rows
+        .iter()
+        .filter_map(|(t, id, _, to)| to.map(|to| (t.as_str(), id.as_str(), to)))
+        .collect();
+    let mut events: Vec<(EventKey, Op)> = Vec::new();
+    for (t, id, from, to) in &rows {
+        let op = if ends.contains(&(t.as_str(), id.as_str(), *from)) {
+            Op::Updated
+        } else {
+            Op::Created
+        };
+        events.push(((t.clone(), id.clone(), *from), op));
+        if let Some(to) = to
+            && !starts.contains(&(t.as_str(), id.as_str(), *to))
+        {
+            events.push(((t.clone(), id.clone(), *to), Op::Deleted));
+        }
+    }
+    events.sort_by(|(a, _), (b, _)| {
+        b.2.cmp(&a.2)
+            .then_with(|| a.0.cmp(&b.0))
+            .then_with(|| a.1.cmp(&b.1))
+    });
+    events.truncate(limit);
+    Ok(events)
+}
+
 /// A record's document before a release and the one the release wrote.
 pub type VersionPair = (Option<Value>, Option<Value>);
 

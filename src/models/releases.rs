@@ -299,30 +299,6 @@ pub fn changes_after(
     query.load(conn)
 }
 
-/// The newest `limit` events of one dataset whose record type is one of `record_types`, newest
-/// first (what a feed of recent activity shows).
-pub fn newest_changes(
-    conn: &mut DbConn,
-    dataset: &str,
-    record_types: &[&str],
-    limit: i64,
-) -> QueryResult<Vec<ChangeRow>> {
-    changes::table
-        .inner_join(releases::table)
-        .filter(releases::dataset.eq(dataset))
-        .filter(changes::record_type.eq_any(record_types))
-        .order(changes::id.desc())
-        .select((
-            changes::id,
-            changes::record_type,
-            changes::record_id,
-            changes::op,
-            Release::as_select(),
-        ))
-        .limit(limit)
-        .load(conn)
-}
-
 /// The newest change id (0 before any change).
 pub fn last_change(conn: &mut DbConn) -> QueryResult<i64> {
     let max: Option<i64> = changes::table

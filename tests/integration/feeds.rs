@@ -409,3 +409,36 @@ both_backends!(feed_errors_are_problems, |app| {
         );
     }
 });
+
+both_backends!(pruning_the_change_feed_leaves_the_plan_feed_whole, |app| {
+    use opengov_api::db::schema::milestones;
+    use opengov_api::models::{plan_release, releases};
+    // A second plan release, so the fixture load's events are old enough to prune.
+    {
+        let mut conn = app.pool().get().unwrap();
+        conn.write_transaction(|c| {
+            diesel::update(milestones::table.find("khm-2021-2025-c1-m1"))
+                .set((
+                    milestones::status.eq("in_progress"),
+                    milestones::status_source_id.eq("ogp-plan-es"),
+                ))
+                .execute(c)?;
+            plan_release::publish(c, "test")
+        })
+        .unwrap()
+        .expect("a new plan release");
+    }
+    let entries = |feed: &feed_rs::model::Feed| -> Vec<String> {
+        feed.entries.iter().map(|e| e.id.clone()).collect()
+    };
+    let before = atom(&app, "/api/v1/feeds/plan.atom?limit=200").await;
+    assert!(before.entries.len() > 5, "the fixture load is in the feed");
+    let pruned = {
+        let mut conn = app.pool().get().unwrap();
+        let head = releases::head(&mut conn).unwrap();
+        releases::prune_changes(&mut conn, head).unwrap()
+    };
+    assert!(pruned > 0, "old change events were pruned");
+    let after = atom(&app, "/api/v1/feeds/plan.atom?limit=200").await;
+    assert_eq!(entries(&after), entries(&before));
+});
