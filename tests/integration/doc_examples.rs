@@ -104,6 +104,9 @@ enum Step {
     },
     /// The commands of one ```console block.
     Console(Vec<Example>),
+    /// A ```python block run with `python3`, and the bare (or ```text) block after it: its
+    /// output.
+    Python(Example),
 }
 
 /// One `$ ` command of a console block and the output shown after it.
@@ -180,6 +183,8 @@ fn parse_page(text: &str) -> Page {
     // The directive waiting for its block: (line, directive).
     let mut pending: Option<(usize, Directive)> = None;
     let mut html: Option<(usize, String)> = None;
+    // A python block waiting for its output block: (line, code).
+    let mut python: Option<(usize, String)> = None;
     for (event, range) in Parser::new(text).into_offset_iter() {
         match event {
             Event::Start(Tag::HtmlBlock) => {
@@ -224,8 +229,26 @@ fn parse_page(text: &str) -> Page {
                     .collect();
                 let lang = info.split_whitespace().next().unwrap_or("").to_owned();
                 let directive = pending.take().map(|(_, d)| d);
+                let program = python.take();
                 match (lang.as_str(), directive) {
                     (_, Some(Directive::NotRun)) => page.not_run += 1,
+                    ("" | "text", None) if program.is_some() => {
+                        let (line, code) = program.expect("checked");
+                        let mut shown: Vec<String> = body.iter().map(|(_, l)| l.clone()).collect();
+                        while shown.last().is_some_and(|l| l.trim().is_empty()) {
+                            shown.pop();
+                        }
+                        page.steps.push(Step::Python(Example {
+                            line,
+                            command: format!("python3 - <<'DOC_EXAMPLE_PY'\n{code}DOC_EXAMPLE_PY"),
+                            at: first..first + shown.len(),
+                            shown,
+                            indent: indent.to_owned(),
+                        }));
+                    }
+                    ("python", None) => {
+                        python = Some((first, body.iter().map(|(_, l)| format!("{l}\n")).collect()))
+                    }
                     ("console", Some(_)) => page.problems.push(format!(
                         "line {first}: a console block cannot be written to a file"
                     )),
@@ -259,6 +282,7 @@ fn parse_page(text: &str) -> Page {
                 }
             }
             Event::Start(_) => {
+                python = None;
                 if let Some((at, _)) = pending.take() {
                     page.problems.push(format!(
                         "line {at}: the directive is not followed by a code block"
@@ -516,15 +540,18 @@ fn render_diff(shown: &[String], actual: &[String], ops: &[Op]) -> String {
 // ---------------------------------------------------------------------------------------------
 // Running
 
-/// Whether the tools the examples call are here; when one is missing, says so and answers false,
-/// or fails when the examples are required.
+fn examples_required() -> bool {
+    std::env::var("REQUIRE_DOC_EXAMPLES").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Whether the tools the console examples call are here; when one is missing, says so and
+/// answers false, or fails when the examples are required.
 fn tools_present() -> bool {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    let required = std::env::var("REQUIRE_DOC_EXAMPLES").is_ok_and(|v| !v.is_empty() && v != "0");
+    let path = example_path();
     for tool in ["bash", "curl", "jq"] {
         if !std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()) {
             assert!(
-                !required,
+                !examples_required(),
                 "REQUIRE_DOC_EXAMPLES is set but `{tool}` is not on PATH (apt-get install {tool})"
             );
             println!("doc examples skipped: no {tool} on PATH");
@@ -534,10 +561,39 @@ fn tools_present() -> bool {
     true
 }
 
-/// The PATH of the examples: the binary under test first, as `opengov-api`.
+/// Whether a `python3` that imports what the python examples import is on the examples' PATH
+/// (the conformance venv first, where `.ci/python-requirements.txt` puts requests and pandas).
+fn python_present() -> bool {
+    let works = Command::new("python3")
+        .args(["-c", "import requests, pandas"])
+        .env("PATH", example_path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !works {
+        assert!(
+            !examples_required(),
+            "REQUIRE_DOC_EXAMPLES is set but no python3 with requests and pandas is on PATH \
+             (CONFORMANCE_VENV with .ci/python-requirements.txt installed)"
+        );
+        println!("doc examples: python examples skipped: no python3 with requests and pandas");
+    }
+    works
+}
+
+/// The PATH of the examples: the binary under test first (as `opengov-api`), then the
+/// conformance venv (its `python3`), then the system's.
 fn example_path() -> String {
-    let bin_dir = Path::new(BIN).parent().unwrap().display().to_string();
-    format!("{bin_dir}:/usr/local/bin:/usr/bin:/bin")
+    let mut dirs = vec![Path::new(BIN).parent().unwrap().to_path_buf()];
+    if let Some(venv) = std::env::var_os("CONFORMANCE_VENV") {
+        dirs.push(Path::new(&venv).join("bin"));
+    }
+    dirs.extend(["/usr/local/bin", "/usr/bin", "/bin"].map(Into::into));
+    std::env::join_paths(dirs)
+        .expect("directories without `:`")
+        .into_string()
+        .expect("a UTF-8 PATH")
 }
 
 /// The real binary serving the page's directory's `data/opengov.db` (created and loaded on its
@@ -716,131 +772,202 @@ struct Outcome {
     differences: Vec<String>,
     /// The page with every differing shown output replaced by what its command printed.
     rewritten: Option<String>,
-    /// How many commands ran, and how many blocks were marked not run.
+    /// How many commands ran, how many blocks were marked not run, how many python examples
+    /// were left out (no python3 with the libraries they import).
     ran: usize,
     not_run: usize,
+    skipped_python: usize,
 }
 
-/// Runs the steps of `page` (the text of `label`) in `dir`; `server` is the address the
-/// examples' `127.0.0.1:8080` stands for, if a server runs.
-fn run_page(label: &str, text: &str, dir: &Path, server: Option<&str>) -> Outcome {
-    let page = parse_page(text);
-    let mut problems: Vec<String> = page
-        .problems
-        .iter()
-        .map(|p| format!("{label}: {p}"))
-        .collect();
-    let mut differences = Vec::new();
-    let to_server = |s: &str| match server {
-        Some(addr) => s.replace(DOC_ADDR, addr),
-        None => s.to_owned(),
-    };
-    let from_server = |s: &str| match server {
-        Some(addr) => s.replace(addr, DOC_ADDR),
-        None => s.to_owned(),
-    };
-    let mut shell = Shell::start(dir);
-    // (source lines, new lines) of each shown output to rewrite.
-    let mut edits: Vec<(Range<usize>, Vec<String>)> = Vec::new();
-    let mut ran = 0;
-    'steps: for step in &page.steps {
-        match step {
-            Step::Setup { line, script } => match shell.run(&to_server(script)) {
-                Ok(run) if run.status == 0 => {}
-                Ok(run) => problems.push(format!(
+/// A page's examples as they run: the shell, and what was found so far.
+struct PageRun<'a> {
+    label: &'a str,
+    /// The test server's address, which `127.0.0.1:8080` stands for.
+    server: Option<&'a str>,
+    shell: Shell,
+    problems: Vec<String>,
+    differences: Vec<String>,
+    /// (source lines, new lines) of each shown output to rewrite.
+    edits: Vec<(Range<usize>, Vec<String>)>,
+}
+
+impl PageRun<'_> {
+    fn for_server(&self, text: &str) -> String {
+        match self.server {
+            Some(addr) => text.replace(DOC_ADDR, addr),
+            None => text.to_owned(),
+        }
+    }
+
+    fn as_shown(&self, text: &str) -> String {
+        match self.server {
+            Some(addr) => text.replace(addr, DOC_ADDR),
+            None => text.to_owned(),
+        }
+    }
+
+    /// Runs setup lines, which must succeed; false when the shell could not go on.
+    fn setup(&mut self, line: usize, script: &str) -> bool {
+        let label = self.label;
+        match self.shell.run(&self.for_server(script)) {
+            Ok(run) if run.status == 0 => true,
+            Ok(run) => {
+                self.problems.push(format!(
                     "{label}:{line}: the setup failed (exit status {}):\n{}",
                     run.status,
                     run.lines.join("\n")
-                )),
-                Err(e) => {
-                    problems.push(format!("{label}:{line}: the setup {e}"));
+                ));
+                true
+            }
+            Err(e) => {
+                self.problems.push(format!("{label}:{line}: the setup {e}"));
+                false
+            }
+        }
+    }
+
+    /// Runs an example and compares its output with the shown one; false when it could not
+    /// run (the page stops there).
+    fn check(&mut self, example: &Example) -> bool {
+        let label = self.label;
+        let run = match self.shell.run(&self.for_server(&example.command)) {
+            Ok(run) => run,
+            Err(e) => {
+                self.problems.push(format!(
+                    "{label}:{}: `{}` {e}\n(a block that cannot run against a fresh server needs \
+                     <!-- example: not run — <reason> -->)",
+                    example.line, example.command
+                ));
+                return false;
+            }
+        };
+        let actual: Vec<String> = run.lines.iter().map(|l| self.as_shown(l)).collect();
+        let (cost, ops) = align(&example.shown, &actual);
+        if cost > 0 {
+            self.differences.push(format!(
+                "{label}:{}: the output of `$ {}` differs from what is shown (exit status {}; \
+                 `-` shown, `+` printed):\n{}",
+                example.line,
+                example.command,
+                run.status,
+                render_diff(&example.shown, &actual, &ops)
+            ));
+            let lines = rewritten(&example.shown, &actual, &ops)
+                .into_iter()
+                .map(|l| {
+                    if l.is_empty() {
+                        l
+                    } else {
+                        format!("{}{l}", example.indent)
+                    }
+                })
+                .collect();
+            self.edits.push((example.at.clone(), lines));
+        }
+        true
+    }
+}
+
+/// Writes a file a page asks for, in its directory.
+fn write_file(dir: &Path, path: &str, content: &str, append: bool) -> std::io::Result<()> {
+    let target = dir.join(path);
+    if let Some(parent) = target.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .truncate(!append)
+        .open(&target)?
+        .write_all(content.as_bytes())
+}
+
+/// Runs the steps of `page` (the text of `label`) in `dir`; `server` is the address the
+/// examples' `127.0.0.1:8080` stands for, if a server runs; python examples only with
+/// `run_python`.
+fn run_page(
+    label: &str,
+    text: &str,
+    dir: &Path,
+    server: Option<&str>,
+    run_python: bool,
+) -> Outcome {
+    let page = parse_page(text);
+    let mut run = PageRun {
+        label,
+        server,
+        shell: Shell::start(dir),
+        problems: page
+            .problems
+            .iter()
+            .map(|p| format!("{label}: {p}"))
+            .collect(),
+        differences: Vec::new(),
+        edits: Vec::new(),
+    };
+    let (mut ran, mut skipped_python) = (0, 0);
+    'steps: for step in &page.steps {
+        match step {
+            Step::Setup { line, script } => {
+                if !run.setup(*line, script) {
                     break 'steps;
                 }
-            },
+            }
             Step::WriteFile {
                 line,
                 path,
                 content,
                 append,
             } => {
-                let target = dir.join(path);
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent).unwrap();
+                if let Err(e) = write_file(dir, path, content, *append) {
+                    run.problems.push(format!("{label}:{line}: {path}: {e}"));
                 }
-                let mut file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .write(true)
-                    .append(*append)
-                    .truncate(!*append)
-                    .open(&target)
-                    .unwrap_or_else(|e| panic!("{label}:{line}: {path}: {e}"));
-                file.write_all(content.as_bytes()).unwrap();
             }
             Step::Console(examples) => {
                 for example in examples {
                     ran += 1;
-                    let run = match shell.run(&to_server(&example.command)) {
-                        Ok(run) => run,
-                        Err(e) => {
-                            problems.push(format!(
-                                "{label}:{}: `{}` {e}\n(a block that cannot run against a fresh \
-                                 server needs <!-- example: not run — <reason> -->)",
-                                example.line, example.command
-                            ));
-                            break 'steps;
-                        }
-                    };
-                    let actual: Vec<String> = run.lines.iter().map(|l| from_server(l)).collect();
-                    let (cost, ops) = align(&example.shown, &actual);
-                    if cost == 0 {
-                        continue;
+                    if !run.check(example) {
+                        break 'steps;
                     }
-                    differences.push(format!(
-                        "{label}:{}: the output of `$ {}` differs from what is shown (exit \
-                         status {}; `-` shown, `+` printed):\n{}",
-                        example.line,
-                        example.command,
-                        run.status,
-                        render_diff(&example.shown, &actual, &ops)
-                    ));
-                    let lines = rewritten(&example.shown, &actual, &ops)
-                        .into_iter()
-                        .map(|l| {
-                            if l.is_empty() {
-                                l
-                            } else {
-                                format!("{}{l}", example.indent)
-                            }
-                        })
-                        .collect();
-                    edits.push((example.at.clone(), lines));
+                }
+            }
+            Step::Python(_) if !run_python => skipped_python += 1,
+            Step::Python(example) => {
+                ran += 1;
+                if !run.check(example) {
+                    break 'steps;
                 }
             }
         }
     }
-    let rewritten = (!edits.is_empty()).then(|| {
+    let rewritten = (!run.edits.is_empty()).then(|| {
         let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
-        for (at, new) in edits.into_iter().rev() {
+        for (at, new) in run.edits.into_iter().rev() {
             lines.splice(at, new);
         }
         lines.join("\n")
     });
     Outcome {
-        problems,
-        differences,
+        problems: run.problems,
+        differences: run.differences,
         rewritten,
         ran,
         not_run: page.not_run,
+        skipped_python,
     }
 }
 
 fn check_page(path: &str) {
     let file = Path::new(REPO).join(path);
     let text = std::fs::read_to_string(&file).unwrap();
-    let runs_something = !parse_page(&text).steps.is_empty();
+    let steps = parse_page(&text).steps;
+    let runs_something = !steps.is_empty();
     if runs_something && !tools_present() {
         return;
     }
+    let has_python = steps.iter().any(|step| matches!(step, Step::Python(_)));
+    let run_python = has_python && python_present();
     let dir = tempfile::tempdir().unwrap();
     copy_dir(
         &Path::new(REPO).join("fixtures"),
@@ -852,6 +979,7 @@ fn check_page(path: &str) {
         &text,
         dir.path(),
         server.as_ref().map(|s| s.addr.as_str()),
+        run_python,
     );
     let update = std::env::var("UPDATE_DOC_EXAMPLES").is_ok_and(|v| !v.is_empty() && v != "0");
     if update && let Some(new_text) = &outcome.rewritten {
@@ -873,8 +1001,9 @@ fn check_page(path: &str) {
         failures.join("\n\n")
     );
     println!(
-        "doc examples of {path}: {} commands ran as shown, {} blocks marked not run",
-        outcome.ran, outcome.not_run
+        "doc examples of {path}: {} commands ran as shown, {} blocks marked not run, {} python \
+         examples skipped",
+        outcome.ran, outcome.not_run, outcome.skipped_python
     );
 }
 
@@ -888,7 +1017,7 @@ fn lines(text: &str) -> Vec<String> {
 /// Runs a page written here in a fresh directory.
 fn run_text(text: &str) -> Outcome {
     let dir = tempfile::tempdir().unwrap();
-    run_page("page.md", text, dir.path(), None)
+    run_page("page.md", text, dir.path(), None, false)
 }
 
 #[test]
