@@ -10,14 +10,15 @@
 //! only `…` for any number of lines. Directives in HTML comments right before a block:
 //! `<!-- example: not run — <reason> -->`, `<!-- example: file <path> -->` / `append <path>`
 //! (the block is written to that file), and a free-standing `<!-- example: setup` … `-->` (shell
-//! lines run at that point). A block of another kind that holds a `curl` must be marked not run.
-//! The conventions are in docs/EXAMPLES.md.
+//! lines run at that point). A ```python block followed by a bare block (its output) runs with
+//! the conformance venv's `python3`. A block of another kind that holds a `curl` must be marked
+//! not run. The conventions are in docs/EXAMPLES.md.
 //!
 //! `UPDATE_DOC_EXAMPLES=1 cargo test --test integration doc_examples` rewrites every shown output
 //! that differs from what its command printed, keeping the `…` cuts and markers.
 //!
-//! The examples need bash, curl and jq; without one of them every test here prints `doc examples
-//! skipped: …` and passes, unless `REQUIRE_DOC_EXAMPLES=1` (CI).
+//! The examples need bash, curl and jq (the python ones also requests and pandas); without them a
+//! page's test prints `doc examples skipped: …` and passes, unless `REQUIRE_DOC_EXAMPLES=1` (CI).
 
 use std::io::{BufRead, BufReader, Write};
 use std::ops::Range;
