@@ -1008,8 +1008,8 @@ fn check_page(path: &str) {
         failures.join("\n\n")
     );
     println!(
-        "doc examples of {path}: {} commands ran as shown, {} blocks marked not run, {} python \
-         examples skipped",
+        "doc examples of {path}: commands run as shown: {}; blocks marked not run: {}; python \
+         examples skipped: {}",
         outcome.ran, outcome.not_run, outcome.skipped_python
     );
 }
