@@ -11,6 +11,7 @@ mod config;
 mod conformance_openapi;
 mod cors;
 mod crash;
+mod doc_examples;
 mod errors;
 mod feeds;
 mod formats;
