@@ -135,10 +135,12 @@ pub fn parse_json(req: &HttpRequest, body: &[u8]) -> Result<Value, AppError> {
             "is a number too large to hold (beyond ±1.8e308)",
         )),
         Err((pointer, e)) => {
-            let inside = if pointer.is_empty() {
-                String::new()
-            } else {
-                format!(" (inside {pointer})")
+            // A deep nesting would make the pointer as long as the body: its start says where.
+            let tokens: Vec<&str> = pointer.split('/').skip(1).collect();
+            let inside = match tokens.len() {
+                0 => String::new(),
+                1..=4 => format!(" (inside {pointer})"),
+                _ => format!(" (inside /{}/…)", tokens[..4].join("/")),
             };
             Err(AppError::MalformedBody(format!(
                 "the body is not valid JSON: {}{inside}",

@@ -453,6 +453,7 @@ both_backends!(write_bodies_are_judged_one_way_naming_each_member, |app| {
         ["/x", "/status", "/completion", "/evidence/0/url"]
     );
     // Only a body that is not JSON at all is 400 `malformed-body`: where it stops being JSON.
+    let deep = format!("{{\"note\": {{\"text\": {}", "[".repeat(200));
     for (raw, detail) in [
         (
             "{",
@@ -480,8 +481,13 @@ both_backends!(write_bodies_are_judged_one_way_naming_each_member, |app| {
             "the body is not valid JSON: line 1, column 4: more text follows the end of the JSON value",
         ),
         ("  ", "the body is empty: send a JSON object"),
+        (
+            deep.as_str(),
+            "the body is not valid JSON: line 1, column 144: arrays or objects are nested more \
+             than 128 levels deep (inside /note/text/0/0/…)",
+        ),
     ] {
-        let p = write_raw(&app, Method::PATCH, &milestone, &writer, raw)
+        let p = write_raw(&app, Method::PATCH, &milestone, &writer, raw.to_owned())
             .await
             .problem(400);
         assert_eq!(
@@ -1212,6 +1218,20 @@ both_backends!(upload_refusals_say_what_was_expected_and_where, |app| {
             "the file is empty (0 bytes): send a GeoJSON FeatureCollection".into(),
         ),
     ];
+    // Cut after a whole feature: the fault is placed after it.
+    let cut = format!(
+        r#"{{"type":"FeatureCollection","features":[{}"#,
+        road(line).replace("вул. Тестова", "Test street")
+    );
+    let cases = cases.into_iter().chain([(
+        "application/geo+json",
+        cut.clone(),
+        format!(
+            "/features: not valid JSON after feature 1: line 1, column {}: the JSON text ends \
+             before it is complete (cut off, or a string, array or object left open)",
+            cut.len()
+        ),
+    )]);
     for (content_type, body, first) in cases {
         let res = upload_to(&app, ROADS, "", &publisher, content_type, body.clone()).await;
         let (_, detail) = refusal(&res);

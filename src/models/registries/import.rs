@@ -782,6 +782,7 @@ fn read_geojson(
         seq: 0,
         features: 0,
         in_features: false,
+        in_feature: false,
         stopped: false,
         failed: None,
     };
@@ -795,20 +796,27 @@ fn read_geojson(
     if let Err(e) = read
         && !sink.stopped
     {
-        let (feature, pointer) = if sink.in_features {
+        let why = json_text::syntax_problem(&e);
+        let (feature, pointer, message) = if sink.in_feature {
             (
                 Some(sink.features + 1),
                 format!("/features/{}", sink.features),
+                format!("not valid JSON: {why}"),
+            )
+        } else if sink.in_features {
+            let after = match sink.features {
+                0 => "at the start of the features".to_owned(),
+                n => format!("after feature {n}"),
+            };
+            (
+                None,
+                "/features".to_owned(),
+                format!("not valid JSON {after}: {why}"),
             )
         } else {
-            (None, String::new())
+            (None, String::new(), format!("not valid JSON: {why}"))
         };
-        sink.problems.add_at(
-            feature,
-            None,
-            pointer,
-            format!("not valid JSON: {}", json_text::syntax_problem(&e)),
-        );
+        sink.problems.add_at(feature, None, pointer, message);
     }
     Ok(())
 }
@@ -826,8 +834,10 @@ struct FeatureSink<'a, 'r> {
     seq: i64,
     /// Features read so far.
     features: u64,
-    /// Inside the `features` array (a JSON error there names the feature).
+    /// Inside the `features` array (a JSON error there is placed after the last feature read).
     in_features: bool,
+    /// Inside one feature (a JSON error there names it).
+    in_feature: bool,
     /// Reading stopped on purpose, after recording why.
     stopped: bool,
     /// A database error while staging: the import fails with it.
@@ -1254,6 +1264,20 @@ impl<'de> Visitor<'de> for Document<'_, '_, '_> {
     }
 }
 
+/// One element of `features`, read as JSON (marked, so a JSON error inside it names it).
+struct OneFeature<'s, 'a, 'r>(&'s mut FeatureSink<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for OneFeature<'_, '_, '_> {
+    type Value = Json;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        self.0.in_feature = true;
+        let feature = serde::Deserialize::deserialize(deserializer)?;
+        self.0.in_feature = false;
+        Ok(feature)
+    }
+}
+
 /// The `features` array, read one feature at a time.
 struct Features<'s, 'a, 'r>(&'s mut FeatureSink<'a, 'r>);
 
@@ -1273,7 +1297,7 @@ impl<'de> Visitor<'de> for Features<'_, '_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(feature) = seq.next_element::<Json>()? {
+        while let Some(feature) = seq.next_element_seed(OneFeature(&mut *self.0))? {
             if !self.0.feature(feature) {
                 return Err(self.0.stop());
             }
