@@ -147,6 +147,10 @@ pub struct ImportArgs {
     pub registry: String,
     /// A .csv (comma or semicolon, UTF-8 with or without BOM) or .geojson file.
     pub file: PathBuf,
+    /// Accept a file without items (a CSV with only its header line, a FeatureCollection with
+    /// no features): this removes every item of the registry.
+    #[arg(long)]
+    pub allow_empty: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -356,7 +360,21 @@ pub fn import_items(args: &ImportArgs) -> Result<(), CliError> {
             ))
         })?;
     let started = std::time::Instant::now();
-    let summary = import::import_file(&mut conn, &registry, &args.file, import::Publish::Always)?;
+    let summary = import::import_file(
+        &mut conn,
+        &registry,
+        &args.file,
+        import::Publish::Always,
+        args.allow_empty,
+    )
+    .map_err(|e| match e {
+        import::ImportError::Empty { registry, items } => CliError::Other(format!(
+            "import refused, nothing changed: {}; to remove every item deliberately, run the \
+             import again with --allow-empty",
+            import::empty_file_message(&registry, items)
+        )),
+        other => CliError::Import(other),
+    })?;
     let seconds = started.elapsed().as_secs_f64();
     log::info!(
         "imported {} rows into {} of {} in {seconds:.1} s ({:.0} rows/s)",

@@ -41,13 +41,53 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub restart: Option<serde_json::Value>,
-    /// For a request body at fault: a JSON Pointer (RFC 6901) to the member, e.g. `/evidence/0/url`.
+    /// For an invalid request body (`invalid-body`): a JSON Pointer (RFC 6901) to the first
+    /// member at fault, e.g. `/evidence/0/url` (`""` for the body as a whole).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pointer: Option<String>,
-    /// For a refused upload: the problems found, each with its line and column.
+    /// Every fault found: for `invalid-body`, each invalid member as `{pointer, detail}`; for
+    /// `import-refused`, each problem of the file as `{line, column, pointer, message}` (the
+    /// first 100).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub errors: Option<serde_json::Value>,
+}
+
+/// One invalid member of a request body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BodyFault {
+    /// JSON Pointer (RFC 6901) to the member, `""` for the body as a whole.
+    pub pointer: String,
+    /// What is wrong with it and what it takes, without the pointer.
+    pub detail: String,
+}
+
+impl BodyFault {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        BodyFault {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for BodyFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.pointer.is_empty() {
+            f.write_str(&self.detail)
+        } else {
+            write!(f, "{}: {}", self.pointer, self.detail)
+        }
+    }
+}
+
+/// The `detail` of an invalid body: the first fault, and how many more `errors` lists.
+fn body_faults_summary(faults: &[BodyFault]) -> String {
+    match faults {
+        [] => "the request body is invalid".into(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => format!("{first} (and {} more: see errors)", rest.len()),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,9 +122,10 @@ pub enum AppError {
     /// A request body that is not the JSON the operation takes (syntax, unknown members, types).
     #[error("{0}")]
     MalformedBody(String),
-    /// A request body member is malformed or out of range (`pointer` names it).
-    #[error("{detail}")]
-    InvalidBody { pointer: String, detail: String },
+    /// Request body members that are missing, of the wrong type, unknown, out of range or
+    /// inconsistent (each fault names its member with a JSON Pointer).
+    #[error("{}", body_faults_summary(.0))]
+    InvalidBody(Vec<BodyFault>),
     /// `If-Match` does not match the current state.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -136,6 +177,11 @@ impl AppError {
         }
     }
 
+    /// A request body with one fault.
+    pub fn invalid_body(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        AppError::InvalidBody(vec![BodyFault::new(pointer, detail)])
+    }
+
     fn type_and_title(&self) -> (&'static str, &'static str) {
         match self {
             AppError::InvalidParameter { .. } => (
@@ -167,7 +213,7 @@ impl AppError {
                 "Malformed request body",
             ),
             AppError::Forbidden(_) => ("about:blank", "Forbidden"),
-            AppError::InvalidBody { .. } => (
+            AppError::InvalidBody(_) => (
                 "tag:opengov-api,2026:problem/invalid-body",
                 "Invalid request body",
             ),
@@ -228,11 +274,12 @@ impl AppError {
                 _ => None,
             },
             pointer: match self {
-                AppError::InvalidBody { pointer, .. } => Some(pointer.clone()),
+                AppError::InvalidBody(faults) => faults.first().map(|f| f.pointer.clone()),
                 _ => None,
             },
             errors: match self {
                 AppError::ImportRefused { errors, .. } => Some(errors.clone()),
+                AppError::InvalidBody(faults) => serde_json::to_value(faults).ok(),
                 _ => None,
             },
         }
@@ -249,7 +296,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             AppError::MalformedBody(_) => StatusCode::BAD_REQUEST,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::InvalidBody { .. } | AppError::ImportRefused { .. } => {
+            AppError::InvalidBody(_) | AppError::ImportRefused { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
@@ -336,8 +383,9 @@ pub fn problem_response(err: &AppError, req: &HttpRequest) -> HttpResponse {
     response.set_body(BoxBody::new(body))
 }
 
-/// The 413 of a JSON body over the limit names the limit; other JSON body errors keep actix's
-/// 400 (made a problem by `problem_json_errors`).
+/// Errors of actix's JSON extractor in the caller's words: 413 naming the limit, 415 naming the
+/// media type, 400 saying where the text stops being JSON. (The write handlers read their bodies
+/// themselves, `api::write_bodies`; this keeps any other JSON extractor as clear.)
 pub fn json_body_error(
     err: actix_web::error::JsonPayloadError,
     req: &HttpRequest,
@@ -356,12 +404,20 @@ pub fn json_body_error(
             "the request body must be JSON: send Content-Type: application/json".into(),
         )
         .into(),
-        JsonPayloadError::Deserialize(e) => {
-            AppError::MalformedBody(format!("request body: {e}")).into()
-        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => AppError::invalid_body(
+            "",
+            "the body is JSON, but not what this operation takes (see its schema in the OpenAPI \
+             document)",
+        )
+        .into(),
+        JsonPayloadError::Deserialize(e) => AppError::MalformedBody(format!(
+            "the body is not valid JSON: {}",
+            crate::models::json_text::syntax_problem(&e)
+        ))
+        .into(),
         other => {
             log::debug!("{} {}: {other}", req.method(), req.path());
-            AppError::MalformedBody(format!("request body: {other}")).into()
+            AppError::MalformedBody("the body could not be read; send it again".into()).into()
         }
     }
 }

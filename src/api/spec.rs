@@ -142,11 +142,23 @@ fn components(api: &mut oa::OpenApi) -> &mut oa::Components {
 
 /// Every problem response an operation may give: status, name in `components.responses`, and
 /// what it means.
-const PROBLEMS: [(&str, &str, &str); 13] = [
+const PROBLEMS: [(&str, &str, &str); 17] = [
     (
         "400",
         "BadRequest",
         "A query parameter is unknown, malformed or out of range (the problem names it)",
+    ),
+    (
+        "400",
+        "MalformedBody",
+        "The body is not JSON at all (`malformed-body`: where the text stops being JSON, by \
+         line and column), or a header is malformed (the problem names it); nothing changed",
+    ),
+    (
+        "400",
+        "BadUploadRequest",
+        "A header (`Content-Disposition`, `Idempotency-Key`, `If-Match`) or query parameter is \
+         malformed (the problem names it), or the body could not be read; nothing changed",
     ),
     (
         "401",
@@ -160,6 +172,11 @@ const PROBLEMS: [(&str, &str, &str); 13] = [
     ),
     ("404", "NotFound", "No such record, registry or route"),
     ("406", "NotAcceptable", "No representation matches `Accept`"),
+    (
+        "409",
+        "Conflict",
+        "An upload with this `Idempotency-Key` is still running; ask again later",
+    ),
     (
         "412",
         "PreconditionFailed",
@@ -178,13 +195,24 @@ const PROBLEMS: [(&str, &str, &str); 13] = [
     (
         "415",
         "UnsupportedMediaType",
-        "The body's media type is not one this operation takes",
+        "The body's media type is not one this operation takes (the problem lists those it \
+         takes)",
     ),
     (
         "422",
-        "UnprocessableContent",
-        "The body is well-formed but invalid: `pointer` names the member, or `errors` lists each \
-         line and column of a refused file; nothing changed",
+        "InvalidBody",
+        "The body is JSON but not what the operation takes (`invalid-body`): a member is \
+         missing, unknown, of the wrong type or out of range, or a rule across members is broken. \
+         `errors` lists every fault as `{pointer, detail}` (a JSON Pointer, `\"\"` for the body \
+         as a whole); `pointer` and `detail` repeat the first. Nothing changed",
+    ),
+    (
+        "422",
+        "ImportRefused",
+        "The file was refused (`import-refused`): `errors` lists every problem (the first 100) \
+         with its CSV `line` and `column`, or its GeoJSON feature number (`line`) and `pointer`; \
+         a file without items needs `allow_empty=true`. Also `invalid-body` when an \
+         `Idempotency-Key` comes again with another file. Nothing changed",
     ),
     (
         "429",
@@ -201,6 +229,37 @@ const PROBLEMS: [(&str, &str, &str); 13] = [
         "Unavailable",
         "The database cannot be reached; retry after `Retry-After` seconds",
     ),
+];
+
+/// The problem responses of a JSON write (PATCH a milestone, POST a progress update).
+const JSON_WRITE_PROBLEMS: [&str; 11] = [
+    "MalformedBody",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "PreconditionFailed",
+    "ContentTooLarge",
+    "UnsupportedMediaType",
+    "InvalidBody",
+    "TooManyRequests",
+    "InternalError",
+    "Unavailable",
+];
+
+/// The problem responses of an upload (POST a registry file).
+const UPLOAD_PROBLEMS: [&str; 12] = [
+    "BadUploadRequest",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "Conflict",
+    "PreconditionFailed",
+    "ContentTooLarge",
+    "UnsupportedMediaType",
+    "ImportRefused",
+    "TooManyRequests",
+    "InternalError",
+    "Unavailable",
 ];
 
 /// Adds the error responses every operation can give, each defined once in
@@ -223,9 +282,9 @@ fn add_problem_responses(api: &mut oa::OpenApi) {
             ),
         );
     }
-    let add = |op: &mut Operation, statuses: &[&str]| {
+    let add = |op: &mut Operation, names: &[&str]| {
         for (status, name, _) in PROBLEMS {
-            if statuses.contains(&status) {
+            if names.contains(&name) {
                 op.responses
                     .responses
                     .entry(status.into())
@@ -234,28 +293,38 @@ fn add_problem_responses(api: &mut oa::OpenApi) {
         }
     };
     for (path, item) in api.paths.paths.iter_mut() {
+        if let Some(upload) = item.post.as_mut()
+            && path.ends_with("/imports")
+        {
+            add(upload, &UPLOAD_PROBLEMS);
+        }
         for write in [item.post.as_mut(), item.patch.as_mut()]
             .into_iter()
             .flatten()
         {
-            add(
-                write,
-                &[
-                    "401", "403", "404", "412", "413", "415", "422", "429", "500", "503",
-                ],
-            );
+            add(write, &JSON_WRITE_PROBLEMS);
         }
         let Some(op) = item.get.as_mut() else {
             continue;
         };
         if op.security.is_some() {
-            add(op, &["401", "403"]);
+            add(op, &["Unauthorized", "Forbidden"]);
         }
         // Every API operation refuses unknown and malformed query parameters.
         if path.starts_with("/api/") {
-            add(op, &["400"]);
+            add(op, &["BadRequest"]);
         }
-        add(op, &["404", "406", "414", "429", "500", "503"]);
+        add(
+            op,
+            &[
+                "NotFound",
+                "NotAcceptable",
+                "UriTooLong",
+                "TooManyRequests",
+                "InternalError",
+                "Unavailable",
+            ],
+        );
     }
 }
 

@@ -11,6 +11,7 @@ pub mod feeds;
 pub mod fixture_set;
 pub mod fixtures;
 pub mod institutions;
+pub mod json_text;
 pub mod lang;
 pub mod milestones;
 pub mod partial_date;

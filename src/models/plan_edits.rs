@@ -49,8 +49,11 @@ pub struct MilestoneEdit {
 /// A new progress update of a milestone.
 #[derive(Debug, Clone)]
 pub struct NewProgressUpdate {
-    /// ISO date; today (UTC) when not given.
+    /// When the report was made: a partial date (`YYYY`, `YYYY-MM`, `YYYY-MM-DD`); today (UTC)
+    /// when not given.
     pub reported_on: Option<String>,
+    /// When the reported event happened (a partial date), if the writer says.
+    pub occurred: Option<String>,
     pub claim: Note,
     pub metric: Option<String>,
     pub value: Option<f64>,
@@ -239,6 +242,7 @@ fn insert_progress_update(
             progress_updates::reported_on.eq(Some(reported_on)),
             progress_updates::metric.eq(&update.metric),
             progress_updates::value.eq(update.value),
+            progress_updates::occurred.eq(&update.occurred),
         ))
         .execute(conn)?;
     if !update.claim.text.is_empty() {
@@ -295,6 +299,7 @@ pub fn update_milestone(
         if let Some(update_id) = &update_id {
             let update = NewProgressUpdate {
                 reported_on: None,
+                occurred: None,
                 claim: edit.note.clone().unwrap_or(Note {
                     lang,
                     text: String::new(),
@@ -365,6 +370,7 @@ pub fn add_progress_update(
                 after: Some(json!({
                     "milestone_id": milestone_id,
                     "reported_on": update.reported_on,
+                    "occurred": update.occurred,
                     "claim": {"lang": update.claim.lang.code(), "text": update.claim.text},
                     "metric": update.metric,
                     "value": update.value,

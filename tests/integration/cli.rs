@@ -255,3 +255,72 @@ fn data_commands_refuse_a_missing_database_and_name_the_one_they_use() {
         "{said}"
     );
 }
+
+/// `import` refuses a file without items unless `--allow-empty` says so, in either format, and
+/// says how; a refused file of another shape is named in the caller's words.
+#[test]
+fn import_refuses_a_file_without_items_unless_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/db.sqlite", dir.path().display());
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .args(["--database-url", &url])
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(run(&["migrate"]).0);
+    let (loaded, said) = run(&["load-fixtures"]);
+    assert!(loaded, "{said}");
+    let header_only = dir.path().join("units.csv");
+    std::fs::write(
+        &header_only,
+        "katottg,category,name_uk,level1_oblast,level2_raion,level3_hromada,koatuu_legacy\n",
+    )
+    .unwrap();
+    let empty_collection = dir.path().join("roads.geojson");
+    std::fs::write(
+        &empty_collection,
+        r#"{"type":"FeatureCollection","features":[]}"#,
+    )
+    .unwrap();
+    let not_geojson = dir.path().join("roads.json");
+    std::fs::write(&not_geojson, "{}").unwrap();
+    let header_only = header_only.to_str().unwrap();
+    let empty_collection = empty_collection.to_str().unwrap();
+    for (registry, file, items) in [
+        ("territorial-units", header_only, 28),
+        ("road-monitoring", empty_collection, 150),
+    ] {
+        let (ok, said) = run(&["import", registry, file]);
+        assert!(!ok);
+        assert_eq!(
+            said,
+            format!(
+                "opengov-api: import refused, nothing changed: the file has no items; publishing \
+                 it would remove all {items} item(s) of {registry}; to remove every item \
+                 deliberately, run the import again with --allow-empty\n"
+            )
+        );
+    }
+    let (ok, said) = run(&["import", "road-monitoring", not_geojson.to_str().unwrap()]);
+    assert!(!ok);
+    assert!(
+        said.contains(
+            "- expected a GeoJSON FeatureCollection {\"type\": \"FeatureCollection\", \
+             \"features\": […]}, found an object with neither \"type\" nor \"features\""
+        ),
+        "{said}"
+    );
+    assert!(!said.contains("IO Error"), "{said}");
+    let (ok, said) = run(&["import", "territorial-units", header_only, "--allow-empty"]);
+    assert!(ok, "{said}");
+    assert!(
+        said.contains("imported 0 rows into territorial-units"),
+        "{said}"
+    );
+}

@@ -227,13 +227,51 @@ fn every_operation_documents_params_and_problems() {
                 serde_json::json!([]),
                 "{method} {path} needs a token"
             );
-            for status in ["401", "403", "412", "422", "500", "503"] {
+            // Every refusal a write can give, each a problem; 409 only where a write can run
+            // twice at once (an upload's idempotency key).
+            let upload = path.ends_with("/imports");
+            let statuses = [
+                "400", "401", "403", "404", "412", "413", "415", "422", "429", "500", "503",
+            ];
+            for status in statuses.iter().chain(upload.then_some(&"409")) {
                 assert_eq!(
                     resolved(&spec, &op["responses"][status])["content"]["application/problem+json"]
                         ["schema"]["$ref"],
                     "#/components/schemas/Problem",
                     "{method} {path} {status}"
                 );
+            }
+            assert_eq!(
+                op["responses"]["409"].is_null(),
+                !upload,
+                "{method} {path} 409"
+            );
+            // The 422 says how several faults are reported, and the 400 when it applies.
+            let invalid = resolved(&spec, &op["responses"]["422"])["description"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            assert!(invalid.contains("`errors`"), "{method} {path}: {invalid}");
+            let malformed = resolved(&spec, &op["responses"]["400"])["description"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            if upload {
+                assert!(invalid.contains("allow_empty=true"), "{invalid}");
+                let names: Vec<&str> = op["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| resolved(&spec, p)["name"].as_str().unwrap())
+                    .collect();
+                assert!(names.contains(&"allow_empty"), "{names:?}");
+                let body = op["requestBody"]["content"].as_object().unwrap();
+                for media_type in ["text/csv", "application/geo+json", "application/json"] {
+                    assert!(body.contains_key(media_type), "{path} takes {media_type}");
+                }
+            } else {
+                assert!(invalid.contains("pointer"), "{invalid}");
+                assert!(malformed.contains("not JSON"), "{malformed}");
             }
         }
         let op = &item["get"];

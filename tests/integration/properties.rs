@@ -349,6 +349,20 @@ fn forged_cursors_never_yield_5xx() {
 const UNITS_HEADER: &str =
     "katottg,category,name_uk,level1_oblast,level2_raion,level3_hromada,koatuu_legacy";
 
+/// Words of the libraries that read import files (serde_json, geojson, csv, wkt, std::io): a
+/// problem that says one passes a library's message on instead of saying what is wrong.
+const LIBRARY_WORDS: [&str; 9] = [
+    "IO Error",
+    "EOF while",
+    "failed to fill",
+    "invalid type:",
+    "at line 1 column",
+    "Error while deserializing",
+    "CSV parse error",
+    "Expected GeoJSON type",
+    "os error",
+];
+
 /// Imports `bytes` into `slug`; the import must be accepted or refused with problems, and a
 /// refusal must leave the registry's latest release as it was.
 fn import_holds(
@@ -374,6 +388,24 @@ fn import_holds(
         Err(import::ImportError::Refused { problems, total }) => {
             prop_assert!(total >= problems.len() && !problems.is_empty());
             prop_assert!(problems.iter().all(|p| !p.message.is_empty()));
+            // Problems speak the caller's words, never a library's (unless the file says them).
+            let file = String::from_utf8_lossy(bytes);
+            for p in &problems {
+                for library in LIBRARY_WORDS {
+                    prop_assert!(
+                        file.contains(library) || !p.message.contains(library),
+                        "{:?} speaks a library's words",
+                        p.message
+                    );
+                }
+            }
+            let after = releases::latest(&mut conn, &dataset).unwrap();
+            prop_assert_eq!(
+                before.map(|r| (r.number, r.sha256)),
+                after.map(|r| (r.number, r.sha256))
+            );
+        }
+        Err(import::ImportError::Empty { .. }) => {
             let after = releases::latest(&mut conn, &dataset).unwrap();
             prop_assert_eq!(
                 before.map(|r| (r.number, r.sha256)),

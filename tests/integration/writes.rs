@@ -257,66 +257,269 @@ both_backends!(
     }
 );
 
-both_backends!(invalid_write_bodies_are_refused_naming_the_member, |app| {
+/// Sends `raw` as the body of a JSON write.
+async fn write_raw(
+    app: &TestApp,
+    method: Method,
+    uri: &str,
+    token: &str,
+    raw: impl Into<actix_web::web::Bytes>,
+) -> Response {
+    send(
+        app,
+        method,
+        uri,
+        Some(token),
+        &[("Content-Type", "application/json")],
+        raw,
+    )
+    .await
+}
+
+/// The one fault of a 422 `invalid-body`: `pointer`, `detail` (the pointer, then what is
+/// wrong) and `errors` all say it.
+fn assert_one_fault(p: &Value, pointer: &str, detail: &str, case: &str) {
+    assert_eq!(
+        p["type"], "tag:opengov-api,2026:problem/invalid-body",
+        "{case}: {p}"
+    );
+    assert_eq!(p["pointer"], pointer, "{case}: {p}");
+    let full = if pointer.is_empty() {
+        detail.to_owned()
+    } else {
+        format!("{pointer}: {detail}")
+    };
+    assert_eq!(p["detail"], full, "{case}");
+    assert_eq!(
+        p["errors"],
+        json!([{"pointer": pointer, "detail": detail}]),
+        "{case}"
+    );
+}
+
+both_backends!(write_bodies_are_judged_one_way_naming_each_member, |app| {
     let writer = token(&app, &[Scope::PlanWrite]);
     let before = plan_release_count(&app).await;
-    let cases = [
+    let milestone = format!("/api/v1/milestones/{MILESTONE}");
+    let ok = json!([{"url": "https://mkk.khm.gov.ua/"}]);
+    // Missing, empty, null, mistyped, unknown, out of range, too large to hold, across members,
+    // not an object: every fault of a JSON body is a 422 naming its member.
+    let cases: Vec<(String, &str, &str)> = vec![
         (
-            json!({"status": "done", "evidence": [{"url": "https://x.org/"}]}),
+            json!({"status": "complete"}).to_string(),
+            "/evidence",
+            "is required: give 1 to 10 documents that show the progress (every fact needs a source)",
+        ),
+        (
+            json!({"status": "complete", "evidence": []}).to_string(),
+            "/evidence",
+            "give 1 to 10 documents that show the progress (every fact needs a source); found 0",
+        ),
+        (
+            json!({"status": "complete", "evidence": null}).to_string(),
+            "/evidence",
+            "is required: give 1 to 10 documents that show the progress (every fact needs a source)",
+        ),
+        (
+            json!({"status": null, "evidence": ok}).to_string(),
+            "",
+            "give at least one of status, completion or note (evidence alone changes nothing)",
+        ),
+        (
+            json!({"status": "done", "evidence": ok}).to_string(),
             "/status",
-        ),
-        (json!({"status": "complete", "evidence": []}), "/evidence"),
-        (
-            json!({"status": "complete", "evidence": [{"url": "javascript:alert(1)"}]}),
-            "/evidence/0/url",
+            "\"done\" is not one of not_started, in_progress, complete",
         ),
         (
-            json!({"status": "complete", "evidence": [{"url": "file:///etc/passwd"}]}),
-            "/evidence/0/url",
+            json!({"status": 3, "evidence": ok}).to_string(),
+            "/status",
+            "expected one of not_started, in_progress, complete, found the number 3",
         ),
         (
-            json!({"completion": 101, "evidence": [{"url": "https://x.org/"}]}),
+            json!({"completion": "50", "evidence": ok}).to_string(),
             "/completion",
+            "expected a number from 0 to 100 (percent), found the string \"50\"",
         ),
         (
-            json!({"note": {"lang": "fr", "text": "x"}, "evidence": [{"url": "https://x.org/"}]}),
+            json!({"completion": 101, "evidence": ok}).to_string(),
+            "/completion",
+            "101 is outside 0 to 100 (percent)",
+        ),
+        (
+            r#"{"completion": 1e400, "evidence": [{"url": "https://mkk.khm.gov.ua/"}]}"#.into(),
+            "/completion",
+            "is a number too large to hold (beyond ±1.8e308)",
+        ),
+        (
+            json!({"status": "complete", "evidence": ok, "sneaky": 1}).to_string(),
+            "/sneaky",
+            "is not a member of a milestone change {status, completion, note, evidence}; the \
+             members are status, completion, note, evidence",
+        ),
+        (
+            json!({"note": {"lang": "fr", "text": "x"}, "evidence": ok}).to_string(),
             "/note/lang",
+            "\"fr\" is not uk, en or es",
         ),
         (
-            json!({"note": {"lang": "en", "text": "a\u{0000}b"}, "evidence": [{"url": "https://x.org/"}]}),
-            "/note/text",
+            json!({"note": {"text": "x"}, "evidence": ok}).to_string(),
+            "/note/lang",
+            "is required: uk, en or es",
         ),
-        (json!({"evidence": [{"url": "https://x.org/"}]}), ""),
+        (
+            json!({"note": {"lang": "en", "text": "a\u{0000}b"}, "evidence": ok}).to_string(),
+            "/note/text",
+            "contains control characters",
+        ),
+        (
+            json!({"note": "done", "evidence": ok}).to_string(),
+            "/note",
+            "expected a text {lang, text}, found the string \"done\"",
+        ),
+        (
+            json!({"status": "complete", "evidence": [{"url": "javascript:alert(1)"}]})
+                .to_string(),
+            "/evidence/0/url",
+            "must be an http or https URL with a host, found the string \"javascript:alert(1)\"",
+        ),
+        (
+            json!({"status": "complete", "evidence": [{"url": "file:///etc/passwd"}]})
+                .to_string(),
+            "/evidence/0/url",
+            "must be an http or https URL with a host, found the string \"file:///etc/passwd\"",
+        ),
+        (
+            json!({"status": "complete", "evidence": [{"url": "khm.gov.ua/report"}]}).to_string(),
+            "/evidence/0/url",
+            "expected an absolute http or https URL (e.g. https://khm.gov.ua/…), found the string \
+             \"khm.gov.ua/report\"",
+        ),
+        (
+            json!({"status": "complete", "evidence": [{"url": "https://user:secret@khm.gov.ua/"}]})
+                .to_string(),
+            "/evidence/0/url",
+            "must not hold a user name or password: the URL is published as a source",
+        ),
+        (
+            json!({"status": "complete", "evidence": [{"url": "https://khm.gov.ua/a"}, {"url": "https://khm.gov.ua/a"}]})
+                .to_string(),
+            "/evidence/1/url",
+            "repeats /evidence/0/url",
+        ),
+        (
+            json!({"status": "complete", "evidence": [{"title": "A report"}]}).to_string(),
+            "/evidence/0/url",
+            "is required: the document's http or https URL",
+        ),
+        (
+            "[]".into(),
+            "",
+            "expected a milestone change {status, completion, note, evidence}, found an empty \
+             array",
+        ),
     ];
-    for (body, pointer) in cases {
-        let p = patch_milestone(&app, Some(&writer), &[], &body)
+    for (raw, pointer, detail) in cases {
+        let p = write_raw(&app, Method::PATCH, &milestone, &writer, raw.clone())
             .await
             .problem(422);
-        assert_eq!(p["pointer"], pointer, "{body} → {p}");
-        assert!(p["detail"].as_str().unwrap().starts_with(pointer), "{p}");
+        assert_one_fault(&p, pointer, detail, &raw);
     }
-    // Not JSON, unknown members, numbers JSON cannot hold: 400 naming the body.
-    for raw in [
-        "{",
-        r#"{"status": "complete", "evidence": [], "sneaky": 1}"#,
-        r#"{"completion": 1e400, "evidence": []}"#,
+    // Several faults: each listed (unknown members first, then in the documented order); the
+    // detail names the first and counts the rest.
+    let p = write_raw(
+        &app,
+        Method::PATCH,
+        &milestone,
+        &writer,
+        json!({"status": "done", "completion": -1, "evidence": [{"url": "ftp://x.org/"}], "x": 1})
+            .to_string(),
+    )
+    .await
+    .problem(422);
+    assert_eq!(p["pointer"], "/x");
+    assert_eq!(
+        p["detail"],
+        "/x: is not a member of a milestone change {status, completion, note, evidence}; the \
+         members are status, completion, note, evidence (and 3 more: see errors)"
+    );
+    let pointers: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/x", "/status", "/completion", "/evidence/0/url"]
+    );
+    // Only a body that is not JSON at all is 400 `malformed-body`: where it stops being JSON.
+    let deep = format!("{{\"note\": {{\"text\": {}", "[".repeat(200));
+    for (raw, detail) in [
+        (
+            "{",
+            "the body is not valid JSON: line 1, column 1: the JSON text ends before it is \
+             complete (cut off, or a string, array or object left open)",
+        ),
+        (
+            r#"{"status": "complete", "evidence": [{"url": "https://mkk.khm"#,
+            "the body is not valid JSON: line 1, column 60: the JSON text ends before it is \
+             complete (cut off, or a string, array or object left open) (inside \
+             /evidence/0/url)",
+        ),
+        (
+            "status=complete",
+            "the body is not valid JSON: line 1, column 1: expected a JSON value (an object, \
+             array, string, number, true, false or null)",
+        ),
+        (
+            "{\"status\": \"complete\",}",
+            "the body is not valid JSON: line 1, column 23: a comma stands before a closing ']' \
+             or '}'",
+        ),
+        (
+            "{} {}",
+            "the body is not valid JSON: line 1, column 4: more text follows the end of the JSON value",
+        ),
+        ("  ", "the body is empty: send a JSON object"),
+        (
+            deep.as_str(),
+            "the body is not valid JSON: line 1, column 144: arrays or objects are nested more \
+             than 128 levels deep (inside /note/text/0/0/…)",
+        ),
     ] {
-        let res = send(
-            &app,
-            Method::PATCH,
-            &format!("/api/v1/milestones/{MILESTONE}"),
-            Some(&writer),
-            &[("Content-Type", "application/json")],
-            raw.to_owned(),
-        )
-        .await;
-        assert!(res.status.is_client_error(), "{raw}: {}", res.status);
-        let p = res.json();
-        assert!(
-            p["detail"].as_str().unwrap().contains("body"),
-            "{raw} → {p}"
+        let p = write_raw(&app, Method::PATCH, &milestone, &writer, raw.to_owned())
+            .await
+            .problem(400);
+        assert_eq!(
+            p["type"], "tag:opengov-api,2026:problem/malformed-body",
+            "{raw}"
         );
+        assert_eq!(p["detail"], detail, "{raw}");
+        assert!(p.get("pointer").is_none(), "{raw}: {p}");
     }
+    // A JSON body must say it is JSON.
+    let p = send(
+        &app,
+        Method::PATCH,
+        &milestone,
+        Some(&writer),
+        &[],
+        completed().to_string(),
+    )
+    .await
+    .problem(415);
+    assert_eq!(
+        p["detail"],
+        "Content-Type is missing: send the body as JSON with Content-Type: application/json"
+    );
+    // A byte order mark before the JSON is ignored (RFC 8259 allows it).
+    let with_bom = [
+        b"\xEF\xBB\xBF".as_slice(),
+        completed().to_string().as_bytes(),
+    ]
+    .concat();
+    let res = write_raw(&app, Method::PATCH, &milestone, &writer, with_bom).await;
+    assert_eq!(res.status.as_u16(), 200, "{}", res.text());
     let p = send(
         &app,
         Method::PATCH,
@@ -330,8 +533,158 @@ both_backends!(invalid_write_bodies_are_refused_naming_the_member, |app| {
     assert!(p["detail"].as_str().unwrap().contains("no-such-milestone"));
     assert_eq!(
         plan_release_count(&app).await,
-        before,
-        "refused writes change nothing"
+        before + 1,
+        "refused writes change nothing (the one accepted write published one release)"
+    );
+});
+
+both_backends!(progress_updates_take_the_value_space_reads_serve, |app| {
+    let writer = token(&app, &[Scope::PlanWrite]);
+    let uri = format!("/api/v1/milestones/{MILESTONE}/progress-updates");
+    let before = plan_release_count(&app).await;
+    let claim = json!({"lang": "uk", "text": "Опубліковано 12 нових реєстрів"});
+    let ok = json!([{"url": "https://mkk.khm.gov.ua/"}]);
+    // Partial dates, as reads serve them: a month and a day, a year.
+    let res = write_raw(
+        &app,
+        Method::POST,
+        &uri,
+        &writer,
+        json!({"reported_on": "2024-11", "occurred": "2024-10-30", "claim": claim,
+               "metric": "open_data_registers", "value": 95, "evidence": ok})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+    let month_id = res.json()["progress_update_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let res = write_raw(
+        &app,
+        Method::POST,
+        &uri,
+        &writer,
+        json!({"reported_on": "2024", "claim": claim, "evidence": ok}).to_string(),
+    )
+    .await;
+    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+    let year_id = res.json()["progress_update_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = app
+        .get(&format!(
+            "/api/v1/milestones/{MILESTONE}?expand=progress_updates"
+        ))
+        .await
+        .json();
+    let update = |id: &str| {
+        read["progress_updates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    let month = update(&month_id);
+    assert_eq!(
+        month["reported_on"],
+        json!({"value": "2024-11", "precision": "month"})
+    );
+    assert_eq!(
+        month["occurred"],
+        json!({"value": "2024-10-30", "precision": "day"})
+    );
+    assert_eq!(
+        (&month["metric"], &month["value"]),
+        (&json!("open_data_registers"), &json!(95.0))
+    );
+    assert_eq!(
+        month["claim"]["wording"], "summary",
+        "the writer's words about the evidence"
+    );
+    let year = update(&year_id);
+    assert_eq!(
+        year["reported_on"],
+        json!({"value": "2024", "precision": "year"})
+    );
+    assert_eq!(year["occurred"], Value::Null);
+    assert_eq!(plan_release_count(&app).await, before + 2);
+
+    let cases: Vec<(Value, &str, &str)> = vec![
+        (
+            json!({"claim": claim, "metric": "open_data_registers", "evidence": ok}),
+            "/value",
+            "is required with metric: the figure the metric reports",
+        ),
+        (
+            json!({"claim": claim, "value": 95, "evidence": ok}),
+            "/metric",
+            "is required with value: the name of what the value measures (a-z, 0-9, _)",
+        ),
+        (
+            json!({"claim": claim, "metric": "Open Data", "value": 1, "evidence": ok}),
+            "/metric",
+            "\"Open Data\" is not a metric name: 1 to 64 characters of a-z, 0-9 and _",
+        ),
+        (
+            json!({"claim": claim, "metric": "completion_percent", "value": 120, "evidence": ok}),
+            "/value",
+            "120 is outside 0 to 100 (completion_percent is a percentage)",
+        ),
+        (
+            json!({"claim": claim, "value": "95", "metric": "x", "evidence": ok}),
+            "/value",
+            "expected a number, found the string \"95\"",
+        ),
+        (
+            json!({"reported_on": "2024-13", "claim": claim, "evidence": ok}),
+            "/reported_on",
+            "\"2024-13\" is not a date: use YYYY, YYYY-MM or YYYY-MM-DD",
+        ),
+        (
+            json!({"reported_on": "20.11.2024", "claim": claim, "evidence": ok}),
+            "/reported_on",
+            "\"20.11.2024\" is not a date: use YYYY, YYYY-MM or YYYY-MM-DD",
+        ),
+        (
+            json!({"reported_on": 2024, "claim": claim, "evidence": ok}),
+            "/reported_on",
+            "expected a date: YYYY, YYYY-MM or YYYY-MM-DD, found the number 2024",
+        ),
+        (
+            json!({"reported_on": "2999-01", "claim": claim, "evidence": ok}),
+            "/reported_on",
+            "2999-01 is in the future: a report is dated when it was made (leave it out for today)",
+        ),
+        (
+            json!({"reported_on": "2024-10", "occurred": "2024-11-02", "claim": claim, "evidence": ok}),
+            "/occurred",
+            "2024-11-02 is after reported_on 2024-10: an event is reported after it happens",
+        ),
+        (
+            json!({"evidence": ok}),
+            "/claim",
+            "is required: what the update reports, {lang, text}",
+        ),
+        (
+            json!({"claim": {"lang": "en", "text": "   "}, "evidence": ok}),
+            "/claim/text",
+            "must not be empty",
+        ),
+    ];
+    for (body, pointer, detail) in cases {
+        let p = write_raw(&app, Method::POST, &uri, &writer, body.to_string())
+            .await
+            .problem(422);
+        assert_one_fault(&p, pointer, detail, &body.to_string());
+    }
+    assert_eq!(
+        plan_release_count(&app).await,
+        before + 2,
+        "refused updates publish nothing"
     );
 });
 
@@ -609,6 +962,409 @@ both_backends!(uploads_are_limited_with_clear_errors, |app| {
         1,
         "nothing was published"
     );
+});
+
+const ROADS: &str = "/api/v1/registries/road-monitoring";
+
+/// Words of the libraries that read uploads; a refusal that says one passes their message on.
+const LIBRARY_WORDS: [&str; 8] = [
+    "IO Error",
+    "failed to fill",
+    "EOF while",
+    "expected value at",
+    "invalid type:",
+    "Error while deserializing",
+    "CSV parse error",
+    "os error",
+];
+
+/// The refusal of an upload: 422 `import-refused`, in the caller's words, and its detail.
+fn refusal(res: &Response) -> (Value, String) {
+    let p = res.problem(422);
+    assert_eq!(
+        p["type"], "tag:opengov-api,2026:problem/import-refused",
+        "{p}"
+    );
+    let text = p.to_string();
+    for library in LIBRARY_WORDS {
+        assert!(!text.contains(library), "{library:?} in {p}");
+    }
+    let detail = p["detail"].as_str().unwrap().to_owned();
+    (p, detail)
+}
+
+async fn item_count(app: &TestApp, registry: &str) -> u64 {
+    app.get(&format!("{registry}/items?limit=1")).await.json()["total"]
+        .as_u64()
+        .unwrap()
+}
+
+async fn upload_to(
+    app: &TestApp,
+    registry: &str,
+    query: &str,
+    token: &str,
+    content_type: &str,
+    body: impl Into<actix_web::web::Bytes>,
+) -> Response {
+    send(
+        app,
+        Method::POST,
+        &format!("{registry}/imports{query}"),
+        Some(token),
+        &[("Content-Type", content_type)],
+        body,
+    )
+    .await
+}
+
+both_backends!(
+    an_upload_without_items_needs_allow_empty_in_either_format,
+    |app| {
+        let publisher = token(&app, &[Scope::PublishAnyRegistry]);
+        let units = item_count(&app, UNITS).await;
+        let roads = item_count(&app, ROADS).await;
+        assert!(units > 0 && roads > 0);
+        let header_only =
+            "katottg,category,name_uk,level1_oblast,level2_raion,level3_hromada,koatuu_legacy\r\n";
+        let empty_collection = r#"{"type":"FeatureCollection","features":[]}"#;
+        let flag = "send the file again with ?allow_empty=true";
+        // Without the flag, both formats are refused alike, naming the count and the flag.
+        for (registry, slug, count, content_type, body) in [
+            (UNITS, "territorial-units", units, "text/csv", header_only),
+            (
+                ROADS,
+                "road-monitoring",
+                roads,
+                "application/geo+json",
+                empty_collection,
+            ),
+            (
+                ROADS,
+                "road-monitoring",
+                roads,
+                "application/json",
+                empty_collection,
+            ),
+        ] {
+            let res = upload_to(&app, registry, "", &publisher, content_type, body).await;
+            let (p, detail) = refusal(&res);
+            let said = format!(
+                "the file has no items; publishing it would remove all {count} item(s) of {slug}"
+            );
+            assert_eq!(
+                detail,
+                format!(
+                    "the file was refused, nothing changed: {said}; to remove every item \
+                     deliberately, {flag}"
+                ),
+                "{content_type}"
+            );
+            assert_eq!(
+                p["errors"],
+                json!([{"line": null, "column": null, "message": said}])
+            );
+            let res = upload_to(
+                &app,
+                registry,
+                "?allow_empty=false",
+                &publisher,
+                content_type,
+                body,
+            )
+            .await;
+            assert_eq!(refusal(&res).1, detail);
+        }
+        assert_eq!(item_count(&app, UNITS).await, units, "nothing removed");
+        assert_eq!(item_count(&app, ROADS).await, roads, "nothing removed");
+        // The flag must be true or false.
+        let p = upload_to(
+            &app,
+            UNITS,
+            "?allow_empty=yes",
+            &publisher,
+            "text/csv",
+            header_only,
+        )
+        .await
+        .problem(400);
+        assert_eq!(p["parameter"], "allow_empty");
+        assert_eq!(p["detail"], "allow_empty: \"yes\" is not true or false");
+        // With it, the registry is emptied by a release, in either format.
+        for (registry, content_type, body) in [
+            (UNITS, "text/csv", header_only),
+            (ROADS, "application/geo+json", empty_collection),
+        ] {
+            let res = upload_to(
+                &app,
+                registry,
+                "?allow_empty=true",
+                &publisher,
+                content_type,
+                body,
+            )
+            .await;
+            assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+            assert_eq!(res.json()["release"]["row_count"], 0, "{}", res.text());
+            assert_eq!(item_count(&app, registry).await, 0);
+        }
+    }
+);
+
+both_backends!(upload_refusals_say_what_was_expected_and_where, |app| {
+    let publisher = token(&app, &[Scope::PublishAnyRegistry]);
+    let before_units = app.get(&format!("{UNITS}/items.ndjson")).await.body;
+    let before_roads = app.get(&format!("{ROADS}/items.ndjson")).await.body;
+    let road = |geometry: &str| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"segment_id":"RD-9001","street":"вул. Тестова","surface":"asphalt","condition":"good","length_m":12.5,"inspected_on":"2024-05-01","last_repair_year":null}}{geometry}}}"#
+        )
+    };
+    let line = r#","geometry":{"type":"LineString","coordinates":[[26.98,49.43],[26.99,49.44]]}"#;
+    let collection = |features: &[String]| {
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        )
+    };
+    let refused = "the file was refused, nothing changed: 1 problem(s); first: ";
+    // (content type, body, the first problem as the detail says it)
+    let cases: Vec<(&str, String, String)> = vec![
+        (
+            "application/json",
+            "{}".into(),
+            "expected a GeoJSON FeatureCollection {\"type\": \"FeatureCollection\", \"features\": \
+             […]}, found an object with neither \"type\" nor \"features\""
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            r#"{"a":1}"#.into(),
+            "expected a GeoJSON FeatureCollection {\"type\": \"FeatureCollection\", \"features\": \
+             […]}, found an object with neither \"type\" nor \"features\""
+                .into(),
+        ),
+        (
+            "application/json",
+            "[]".into(),
+            "expected a GeoJSON FeatureCollection {\"type\": \"FeatureCollection\", \"features\": \
+             […]}, found a JSON array (a list of features goes in the collection's \"features\" \
+             member)"
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            road(line),
+            "/type: is \"Feature\": the file is a single feature, but an upload replaces every \
+             item of the registry; send a FeatureCollection with all items in \"features\""
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"segment_id":"RD-1""#.into(),
+            "feature 1 (/features/0): not valid JSON: line 1, column 91: the JSON text ends before \
+             it is complete (cut off, or a string, array or object left open)"
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            r#"{"type":"FeatureCollection","features":{}}"#.into(),
+            "/features: expected an array of GeoJSON Features, found an object".into(),
+        ),
+        (
+            "application/geo+json",
+            r#"{"features":[]}"#.into(),
+            "/type: is missing: a GeoJSON FeatureCollection says \"type\": \"FeatureCollection\""
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            collection(&[road("")]),
+            "feature 1 (/features/0/geometry): is missing: RFC 7946 gives every feature a \
+             \"geometry\" (null for an item without a location)"
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            collection(&[road(r#","geometry":{"type":"Point","coordinates":[26.98,49.43]}"#)]),
+            "feature 1 (/features/0/geometry): expected a line geometry (LineString or \
+             MultiLineString), found a Point"
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            collection(&[road(r#","geometry":{"type":"LineString","coordinates":[26.98,49.43]}"#)]),
+            "feature 1 (/features/0/geometry/coordinates): does not hold the coordinates of a \
+             LineString: expected an array of [longitude, latitude] positions"
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            collection(&[road(r#","geometry":{"type":"Line","coordinates":[]}"#)]),
+            "feature 1 (/features/0/geometry/type): \"Line\" is not a GeoJSON geometry type: use \
+             Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon or \
+             GeometryCollection"
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            collection(&[road(line).replace("12.5", "true")]),
+            "feature 1 (/features/0/properties/length_m): expected a decimal number, found true"
+                .into(),
+        ),
+        (
+            "application/geo+json",
+            "".into(),
+            "the file is empty (0 bytes): send a GeoJSON FeatureCollection".into(),
+        ),
+    ];
+    // Cut after a whole feature: the fault is placed after it.
+    let cut = format!(
+        r#"{{"type":"FeatureCollection","features":[{}"#,
+        road(line).replace("вул. Тестова", "Test street")
+    );
+    let cases = cases.into_iter().chain([(
+        "application/geo+json",
+        cut.clone(),
+        format!(
+            "/features: not valid JSON after feature 1: line 1, column {}: the JSON text ends \
+             before it is complete (cut off, or a string, array or object left open)",
+            cut.len()
+        ),
+    )]);
+    for (content_type, body, first) in cases {
+        let res = upload_to(&app, ROADS, "", &publisher, content_type, body.clone()).await;
+        let (_, detail) = refusal(&res);
+        assert_eq!(detail, format!("{refused}{first}"), "{body}");
+    }
+    // Each GeoJSON problem names its feature, property and pointer in `errors` too.
+    let res = upload_to(
+        &app,
+        ROADS,
+        "",
+        &publisher,
+        "application/geo+json",
+        collection(&[road(line), road("").replace("RD-9001", "RD-9002")]),
+    )
+    .await;
+    let (p, _) = refusal(&res);
+    assert_eq!(
+        p["errors"],
+        json!([{"line": 2, "column": "geometry", "pointer": "/features/1/geometry",
+                "message": "is missing: RFC 7946 gives every feature a \"geometry\" (null for an item without a location)"}])
+    );
+    // CSV: the line and the column by its header name.
+    let res = upload_to(&app, UNITS, "", &publisher, "text/csv", "").await;
+    assert_eq!(
+        refusal(&res).1,
+        format!("{refused}the file is empty (0 bytes): a CSV file starts with its header line")
+    );
+    let cp1251 = [
+        b"katottg,category,name_uk,level1_oblast,level2_raion,level3_hromada,koatuu_legacy\n".as_slice(),
+        b"UA68000000000099709,O,\xD5\xEC\xE5\xEB\xFC\xED\xE8\xF6\xFC\xEA\xE0,UA68000000000099709,,,\n",
+    ]
+    .concat();
+    let res = upload_to(&app, UNITS, "", &publisher, "text/csv", cp1251).await;
+    assert_eq!(
+        refusal(&res).1,
+        format!(
+            "{refused}line 2, column name_uk: is not UTF-8 text: save the file as UTF-8 (in \
+             Excel: \"CSV UTF-8\")"
+        )
+    );
+    // Media types: what is accepted is listed; a form is not the file; UTF-8 only.
+    for (content_type, detail) in [
+        (
+            "multipart/form-data; boundary=x",
+            "Content-Type multipart/form-data: send the file itself as the body, not a form (curl \
+             --data-binary @file.csv, not -F); accepted: text/csv (UTF-8, comma or semicolon), \
+             application/geo+json or application/json (a GeoJSON FeatureCollection)",
+        ),
+        (
+            "text/plain",
+            "Content-Type \"text/plain\": accepted: text/csv (UTF-8, comma or semicolon), \
+             application/geo+json or application/json (a GeoJSON FeatureCollection); without a \
+             Content-Type, a file name ending in .csv, .geojson or .json in Content-Disposition",
+        ),
+        (
+            "text/csv; charset=windows-1251",
+            "Content-Type \"text/csv; charset=windows-1251\": files are read as UTF-8 only; save \
+             the file as UTF-8 (in Excel: \"CSV UTF-8\") and send charset=utf-8 or no charset",
+        ),
+    ] {
+        let p = upload_to(&app, UNITS, "", &publisher, content_type, "katottg\n")
+            .await
+            .problem(415);
+        assert_eq!(p["detail"], detail, "{content_type}");
+    }
+    // The upload records' own parameters too.
+    let bearer = format!("Bearer {publisher}");
+    for (query, parameter, detail) in [
+        (
+            "?limit=abc",
+            "limit",
+            "limit: \"abc\" is not a whole number between 1 and 200",
+        ),
+        (
+            "?before=x",
+            "before",
+            "before: \"x\" is not an upload id (a whole number, from next_before)",
+        ),
+        (
+            "?allow_empty=true",
+            "allow_empty",
+            "unknown query parameter `allow_empty`; /api/v1/registries/territorial-units/imports \
+             accepts: limit, before",
+        ),
+    ] {
+        let p = app
+            .get_with(
+                &format!("{UNITS}/imports{query}"),
+                &[("Authorization", &bearer)],
+            )
+            .await
+            .problem(400);
+        assert_eq!(
+            (&p["parameter"], &p["detail"]),
+            (&json!(parameter), &json!(detail))
+        );
+    }
+    let p = app
+        .get_with(
+            &format!("{UNITS}/imports/abc"),
+            &[("Authorization", &bearer)],
+        )
+        .await
+        .problem(404);
+    assert_eq!(
+        p["detail"],
+        "registry \"territorial-units\" has no upload \"abc\" (upload ids are whole numbers)"
+    );
+    assert_eq!(
+        app.get(&format!("{UNITS}/items.ndjson")).await.body,
+        before_units
+    );
+    assert_eq!(
+        app.get(&format!("{ROADS}/items.ndjson")).await.body,
+        before_roads
+    );
+    // A GeoJSON FeatureCollection sent as application/json (GeoJSON is JSON) is published, with
+    // foreign members and a byte order mark ignored.
+    let file = [
+        b"\xEF\xBB\xBF".as_slice(),
+        format!(
+            r#"{{"type":"FeatureCollection","name":"roads","bbox":[26,49,27,50],"features":[{}]}}"#,
+            road(line)
+        )
+        .as_bytes(),
+    ]
+    .concat();
+    let res = upload_to(&app, ROADS, "", &publisher, "application/json", file).await;
+    assert_eq!(res.status.as_u16(), 201, "{}", res.text());
+    assert_eq!(res.json()["upload"]["media_type"], "application/json");
+    let items = app.get(&format!("{ROADS}/items")).await.json();
+    assert_eq!(items["total"], 1);
+    assert_eq!(items["items"][0]["id"], "RD-9001");
 });
 
 both_backends!(
@@ -897,9 +1653,13 @@ both_backends!(every_gated_route_checks_the_token_before_the_body, |app| {
         let bearer = format!("Bearer {plan_only}");
         let json = [("Content-Type", "application/json".to_owned())];
         let (res, read) = send_counted(&app, &method, &uri, Some(&bearer), &json, b"{}").await;
-        let p = res.problem(400);
+        let p = res.problem(422);
         assert!(
-            p["detail"].as_str().unwrap().contains("missing field `"),
+            p["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["pointer"] == "/evidence"),
             "{p}"
         );
         assert_eq!(read, 2, "{uri}: the body was read");
@@ -945,7 +1705,11 @@ both_backends!(every_gated_route_checks_the_token_before_the_body, |app| {
     )
     .await;
     // application/json is taken as GeoJSON: judged, and refused as a file.
-    res.problem(422);
+    let p = res.problem(422);
+    assert_eq!(
+        p["type"], "tag:opengov-api,2026:problem/import-refused",
+        "{p}"
+    );
 
     assert_eq!(
         plan_release_count(&app).await,

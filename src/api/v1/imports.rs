@@ -19,7 +19,9 @@ use crate::api::metrics::ImportOutcome;
 use crate::api::{AppState, run_primary};
 use crate::error::AppError;
 use crate::models::audit;
-use crate::models::registries::import::{self, FileFormat, ImportError, ImportOptions, Publish};
+use crate::models::registries::import::{
+    self, FileFormat, ImportError, ImportOptions, ImportProblem, Publish,
+};
 use crate::models::registries::{self, hex};
 use crate::models::releases::{self, Release};
 use crate::models::tokens::Actor;
@@ -27,7 +29,7 @@ use crate::models::uploads::{self, Begun, NewUpload, Upload};
 
 const MAX_KEY_CHARS: usize = 200;
 const MAX_FILE_NAME_CHARS: usize = 255;
-const LIST_LIMIT_MAX: i64 = 200;
+const LIST_LIMIT_MAX: u32 = 200;
 
 /// What an upload did.
 #[derive(Debug, Serialize, ToSchema)]
@@ -51,42 +53,133 @@ pub struct UploadList {
 #[into_params(parameter_in = Query)]
 pub struct ListUploadsParams {
     /// 1–200, default 50.
-    pub limit: Option<i64>,
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
     /// Uploads with ids below this (from `next_before`).
-    pub before: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub before: Option<String>,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// `true` to accept a file without items (a CSV with only its header line, a
+    /// FeatureCollection with no features), which removes every item of the registry. Without
+    /// it such a file is refused (422), since an empty file is more often an accident than a
+    /// wish.
+    #[param(value_type = Option<bool>)]
+    pub allow_empty: Option<String>,
+}
+
+impl UploadParams {
+    fn allow_empty(&self) -> Result<bool, AppError> {
+        match self.allow_empty.as_deref() {
+            None | Some("false") => Ok(false),
+            Some("true") => Ok(true),
+            Some(other) => Err(AppError::invalid(
+                "allow_empty",
+                format!("{other:?} is not true or false"),
+            )),
+        }
+    }
+}
+
+crate::api::spec::written_schema!(
+    /// A registry file as an RFC 7946 FeatureCollection: every item, one feature each.
+    FeatureCollectionUpload,
+    [crate::api::v1::registries::Geometry],
+    serde_json::json!({
+        "type": "object",
+        "description": "A registry file as an RFC 7946 FeatureCollection: every item of the \
+            registry, one feature each (other members, such as bbox, are ignored).",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["type", "geometry", "properties"],
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]},
+                        "id": {
+                            "type": ["string", "number"],
+                            "description": "Stands in for the id field when the properties \
+                                leave it out.",
+                        },
+                        "geometry": {
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/Geometry"},
+                                {"type": "null"},
+                            ],
+                        },
+                        "properties": {
+                            "type": ["object", "null"],
+                            "description": "The item's field values by name.",
+                        },
+                    },
+                },
+            },
+        },
+    })
+);
+
+/// The media types an upload may have, for refusals.
+const ACCEPTED_TYPES: &str = "text/csv (UTF-8, comma or semicolon), application/geo+json or application/json (a GeoJSON \
+     FeatureCollection)";
 
 /// The upload's format from its media type, else its file name's extension.
 fn format_of(req: &HttpRequest, file_name: Option<&str>) -> Result<(FileFormat, String), AppError> {
-    let media_type = req
+    let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_ascii_lowercase()
-        });
-    let by_type = match media_type.as_deref() {
-        Some("text/csv") => Some(FileFormat::Csv),
-        Some("application/geo+json" | "application/json") => Some(FileFormat::GeoJson),
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let mut parts = content_type.as_deref().unwrap_or_default().split(';');
+    let media_type = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+    let charset = parts
+        .filter_map(|p| p.split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("charset"))
+        .map(|(_, value)| value.trim().trim_matches('"').to_ascii_lowercase());
+    // Files are read as UTF-8; any other declared charset would be misread, not converted.
+    if let Some(charset) = charset
+        && charset != "utf-8"
+        && charset != "utf8"
+    {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "Content-Type {:?}: files are read as UTF-8 only; save the file as UTF-8 (in Excel: \
+             \"CSV UTF-8\") and send charset=utf-8 or no charset",
+            content_type.unwrap_or_default()
+        )));
+    }
+    let by_type = match media_type.as_str() {
+        "text/csv" => Some(FileFormat::Csv),
+        "application/geo+json" | "application/json" => Some(FileFormat::GeoJson),
         _ => None,
     };
     let by_name = file_name.and_then(|n| FileFormat::from_path(std::path::Path::new(n)));
     match (by_type, by_name) {
-        (Some(format), _) | (None, Some(format)) => {
+        (Some(format), _) => Ok((format, media_type)),
+        (None, Some(format)) => {
             let name = match format {
                 FileFormat::Csv => "text/csv",
                 FileFormat::GeoJson => "application/geo+json",
             };
             Ok((format, name.to_owned()))
         }
+        (None, None) if media_type == "multipart/form-data" => {
+            Err(AppError::UnsupportedMediaType(format!(
+                "Content-Type multipart/form-data: send the file itself as the body, not a form \
+                 (curl --data-binary @file.csv, not -F); accepted: {ACCEPTED_TYPES}"
+            )))
+        }
         (None, None) => Err(AppError::UnsupportedMediaType(format!(
-            "Content-Type {:?}: send text/csv or application/geo+json (or a file name ending in \
-             .csv or .geojson in Content-Disposition)",
-            media_type.unwrap_or_default()
+            "Content-Type {}: accepted: {ACCEPTED_TYPES}; without a Content-Type, a file name \
+             ending in .csv, .geojson or .json in Content-Disposition",
+            match content_type {
+                Some(t) => format!("{t:?}"),
+                None => "missing".to_owned(),
+            }
         ))),
     }
 }
@@ -161,10 +254,7 @@ async fn spool(mut payload: web::Payload, state: &AppState) -> Result<Spooled, A
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| AppError::InvalidParameter {
-            parameter: None,
-            detail: format!("the upload could not be read: {e}"),
-        })?;
+        let chunk = chunk.map_err(crate::api::limits::payload_error)?;
         bytes += chunk.len() as u64;
         if bytes > limits.max_bytes {
             return Err(AppError::TooLarge(format!(
@@ -192,13 +282,13 @@ fn replay(
     release: Option<Release>,
 ) -> Result<HttpResponse, AppError> {
     if earlier.sha256 != sha256 {
-        return Err(AppError::InvalidBody {
-            pointer: String::new(),
-            detail: format!(
+        return Err(AppError::invalid_body(
+            "",
+            format!(
                 "Idempotency-Key was used for upload {} with a different file; use a new key for a new file",
                 earlier.id
             ),
-        });
+        ));
     }
     match earlier.status.as_str() {
         uploads::PUBLISHED => Ok(HttpResponse::Ok()
@@ -249,6 +339,8 @@ struct UploadRequest {
     /// The release `If-Match` names.
     expected: Option<i64>,
     max_rows: u64,
+    /// `?allow_empty=true`: a file without items may empty the registry.
+    allow_empty: bool,
 }
 
 /// What the blocking part of an upload ended with.
@@ -273,6 +365,7 @@ fn run_upload(
         format,
         expected,
         max_rows,
+        allow_empty,
     } = request;
     let slug = slug.as_str();
     let registry = registries::find(conn, slug)?
@@ -312,6 +405,7 @@ fn run_upload(
         origin: &origin,
         publish: Publish::Always,
         max_rows: Some(max_rows),
+        allow_empty,
     };
     log::info!(
         "upload {id}: importing {} bytes into {slug} for {label}",
@@ -360,6 +454,22 @@ fn run_upload(
                             "the file was refused, nothing changed: {total} problem(s); first: {first}"
                         ),
                         errors: serde_json::to_value(&problems).unwrap_or_default(),
+                    }
+                }
+                ImportError::Empty { registry, items } => {
+                    let message = import::empty_file_message(&registry, items);
+                    let problem = ImportProblem {
+                        line: None,
+                        column: None,
+                        pointer: None,
+                        message: message.clone(),
+                    };
+                    AppError::ImportRefused {
+                        detail: format!(
+                            "the file was refused, nothing changed: {message}; to remove every \
+                             item deliberately, send the file again with ?allow_empty=true"
+                        ),
+                        errors: serde_json::to_value([problem]).unwrap_or_default(),
                     }
                 }
                 ImportError::Precondition(detail) => AppError::PreconditionFailed(detail),
@@ -411,12 +521,15 @@ fn run_upload(
 
 /// Upload a registry file as its next release (scope `registry:<slug>:publish`).
 ///
-/// The body is the file itself: `Content-Type: text/csv` (comma or semicolon, UTF-8) or
-/// `application/geo+json`; an optional `Content-Disposition: attachment; filename="…"` names it.
-/// The same validation as the command-line import runs; a refused file changes nothing (422
-/// with every problem's line and column). `Idempotency-Key` makes a retry answer with the first
-/// outcome instead of publishing twice; `If-Match` with an ETag of a read of the registry's
-/// items makes it fail (412) if another release was published since.
+/// The body is the file itself: `Content-Type: text/csv` (comma or semicolon, UTF-8), or a
+/// GeoJSON FeatureCollection as `application/geo+json` or `application/json`; an optional
+/// `Content-Disposition: attachment; filename="…"` names it. The same validation as the
+/// command-line import runs; a refused file changes nothing (422 `import-refused` with every
+/// problem: its CSV line and column, or its GeoJSON feature and JSON Pointer). A file without
+/// items removes every item, so it is refused unless `allow_empty=true`. `Idempotency-Key`
+/// makes a retry answer with the first outcome instead of publishing twice (409 while the first
+/// still runs); `If-Match` with an ETag of a read of the registry's items makes it fail (412) if
+/// another release was published since.
 #[utoipa::path(
     tag = "registries",
     params(
@@ -424,10 +537,12 @@ fn run_upload(
         ("Idempotency-Key" = Option<String>, Header, description = "Unique per upload (e.g. a UUID); a retry with the same key and file answers with the first outcome"),
         ("If-Match" = Option<String>, Header, description = "ETag of a read of the registry's items: publish only if no release came since"),
         ("Content-Disposition" = Option<String>, Header, description = "`attachment; filename=\"name.csv\"` (kept as metadata)"),
+        UploadParams,
     ),
     request_body(content(
         (String = "text/csv"),
-        (Object = "application/geo+json"),
+        (FeatureCollectionUpload = "application/geo+json"),
+        (FeatureCollectionUpload = "application/json"),
     ), description = "The file itself: CSV with a header line (comma or semicolon, UTF-8), or a GeoJSON FeatureCollection"),
     security(("bearer" = [])),
     responses(
@@ -443,12 +558,14 @@ fn run_upload(
 pub async fn upload_file(
     req: HttpRequest,
     path: web::Path<String>,
+    params: web::Query<UploadParams>,
     auth: Authenticated,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
     let actor = auth.0;
+    let allow_empty = params.allow_empty()?;
     let file_name = file_name_of(&req)?;
     let (format, media_type) = format_of(&req, file_name.as_deref())?;
     let key = idempotency_key(&req)?;
@@ -499,6 +616,7 @@ pub async fn upload_file(
         format,
         expected,
         max_rows: state.uploads.max_rows,
+        allow_empty,
     };
     let started = std::time::Instant::now();
     let ran = run_primary(&state, move |conn| run_upload(conn, request, &spooled)).await;
@@ -550,14 +668,23 @@ pub async fn list_uploads(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let slug = path.into_inner();
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=LIST_LIMIT_MAX).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            format!("{limit} is outside 1..={LIST_LIMIT_MAX}"),
-        ));
-    }
-    let before = params.before;
+    let limit = i64::from(crate::api::pagination::limit_within(
+        params.limit.as_deref(),
+        50,
+        LIST_LIMIT_MAX,
+    )?);
+    let before = params
+        .before
+        .as_deref()
+        .map(|raw| {
+            raw.parse::<i64>().map_err(|_| {
+                AppError::invalid(
+                    "before",
+                    format!("{raw:?} is not an upload id (a whole number, from next_before)"),
+                )
+            })
+        })
+        .transpose()?;
     let (items, total) = run_primary(&state, move |conn| {
         if registries::find_row(conn, &slug)?.is_none() {
             return Err(AppError::NotFound(format!(
@@ -593,11 +720,17 @@ pub async fn list_uploads(
     wrap = "actix_web::middleware::from_fn(crate::api::auth::registry_publisher)"
 )]
 pub async fn get_upload(
-    path: web::Path<(String, i64)>,
+    path: web::Path<(String, String)>,
     _admitted: Authenticated,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let (slug, id) = path.into_inner();
+    let (slug, raw_id) = path.into_inner();
+    // Upload ids are whole numbers; anything else names no upload.
+    let Ok(id) = raw_id.parse::<i64>() else {
+        return Err(AppError::NotFound(format!(
+            "registry {slug:?} has no upload {raw_id:?} (upload ids are whole numbers)"
+        )));
+    };
     let found = run_primary(&state, move |conn| {
         uploads::mark_interrupted(conn, false)?;
         Ok(uploads::find(conn, id)?)

@@ -14,9 +14,11 @@ use crate::api::dto::{
     DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef, date,
     provenance, source_refs, text_cells,
 };
+use crate::api::limits::read_body;
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::{self, CsvRecord, Listing};
+use crate::api::write_bodies;
 use crate::api::{AppState, run_plan, run_primary};
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
@@ -398,7 +400,7 @@ fn respond_written(edited: Edited, status: actix_web::http::StatusCode) -> HttpR
     tag = "milestones",
     params(("milestone_id" = String, Path, description = "Milestone id", example = "khm-2021-2025-c2-m2"),
         ("If-Match" = Option<String>, Header, description = "ETag of the copy the change is based on")),
-    request_body = crate::api::write_bodies::MilestonePatch,
+    request_body = write_bodies::MilestonePatch,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Updated; the plan release it published", body = MilestoneWritten),
@@ -412,11 +414,12 @@ pub async fn update_milestone(
     req: HttpRequest,
     path: web::Path<String>,
     auth: Authenticated,
-    body: web::Json<crate::api::write_bodies::MilestonePatch>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let actor = auth.0.label();
-    let edit = body.into_inner().into_edit()?;
+    let body = read_body(&req, payload, state.limits.max_body_bytes).await?;
+    let edit = write_bodies::milestone_edit(&req, &body)?;
     let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
     let id = path.into_inner();
     let edited = run_primary(&state, move |conn| {
@@ -434,7 +437,7 @@ pub async fn update_milestone(
     tag = "milestones",
     params(("milestone_id" = String, Path, description = "Milestone id", example = "khm-2021-2025-c2-m2"),
         ("If-Match" = Option<String>, Header, description = "ETag of the copy the update is based on")),
-    request_body = crate::api::write_bodies::ProgressUpdateBody,
+    request_body = write_bodies::ProgressUpdateBody,
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Created; the plan release it published", body = MilestoneWritten,
@@ -449,11 +452,12 @@ pub async fn add_progress_update(
     req: HttpRequest,
     path: web::Path<String>,
     auth: Authenticated,
-    body: web::Json<crate::api::write_bodies::ProgressUpdateBody>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let actor = auth.0.label();
-    let update = body.into_inner().into_update()?;
+    let body = read_body(&req, payload, state.limits.max_body_bytes).await?;
+    let update = write_bodies::progress_update(&req, &body)?;
     let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
     let id = path.into_inner();
     let edited = run_primary(&state, move |conn| {

@@ -29,6 +29,16 @@ impl GeometryKind {
         }
     }
 
+    /// The GeoJSON (and WKT) geometry types of this kind.
+    fn geojson_types(self) -> &'static str {
+        match self {
+            GeometryKind::None => "none",
+            GeometryKind::Point => "Point or MultiPoint",
+            GeometryKind::Line => "LineString or MultiLineString",
+            GeometryKind::Polygon => "Polygon or MultiPolygon",
+        }
+    }
+
     fn accepts(self, geometry: &GeoGeometry<f64>) -> bool {
         matches!(
             (self, geometry),
@@ -43,6 +53,32 @@ impl GeometryKind {
                 GeoGeometry::Polygon(_) | GeoGeometry::MultiPolygon(_)
             )
         )
+    }
+}
+
+/// The GeoJSON name of a geometry's type.
+fn type_name(geometry: &GeoGeometry<f64>) -> &'static str {
+    match geometry {
+        GeoGeometry::Point(_) => "Point",
+        GeoGeometry::Line(_) | GeoGeometry::LineString(_) => "LineString",
+        GeoGeometry::Polygon(_) | GeoGeometry::Rect(_) | GeoGeometry::Triangle(_) => "Polygon",
+        GeoGeometry::MultiPoint(_) => "MultiPoint",
+        GeoGeometry::MultiLineString(_) => "MultiLineString",
+        GeoGeometry::MultiPolygon(_) => "MultiPolygon",
+        GeoGeometry::GeometryCollection(_) => "GeometryCollection",
+    }
+}
+
+/// A cell quoted for a message, cut after 60 characters.
+fn quoted(text: &str) -> String {
+    const MAX: usize = 60;
+    if text.chars().count() > MAX {
+        format!(
+            "{:?}",
+            format!("{}…", text.chars().take(MAX).collect::<String>())
+        )
+    } else {
+        format!("{text:?}")
     }
 }
 
@@ -119,7 +155,12 @@ fn store(kind: GeometryKind, geometry: GeoGeometry<f64>) -> Result<StoredGeometr
         return Err("this registry has no geometry".into());
     }
     if !kind.accepts(&geometry) {
-        return Err(format!("expected a {} geometry", kind.as_str()));
+        return Err(format!(
+            "expected a {} geometry ({}), found a {}",
+            kind.as_str(),
+            kind.geojson_types(),
+            type_name(&geometry)
+        ));
     }
     check_wgs84(&geometry)?;
     let centre = geometry
@@ -184,9 +225,16 @@ pub fn from_wkt(kind: GeometryKind, text: &str) -> Result<Option<StoredGeometry>
             ));
         }
     }
-    let parsed = wkt::Wkt::<f64>::from_str(text).map_err(|e| format!("invalid WKT: {e}"))?;
-    let geometry =
-        GeoGeometry::<f64>::try_from(parsed).map_err(|e| format!("unsupported WKT: {e}"))?;
+    // The WKT crate's own messages are about its parser; the caller needs to know what to write.
+    let parsed = wkt::Wkt::<f64>::from_str(text).map_err(|_| {
+        format!(
+            "{} is not WKT: write e.g. POINT(26.95 49.42) or LINESTRING(26.95 49.42, 26.96 \
+             49.43), longitude before latitude",
+            quoted(text)
+        )
+    })?;
+    let geometry = GeoGeometry::<f64>::try_from(parsed)
+        .map_err(|_| format!("{} has no coordinates (an EMPTY geometry)", quoted(text)))?;
     store(kind, geometry).map(Some)
 }
 
@@ -199,7 +247,7 @@ pub fn from_geojson(
         return Err("a position has fewer than two numbers (longitude, latitude)".into());
     }
     let converted = GeoGeometry::<f64>::try_from(geometry)
-        .map_err(|e| format!("unsupported GeoJSON geometry: {e}"))?;
+        .map_err(|_| "the geometry cannot be read as coordinates".to_owned())?;
     store(kind, converted)
 }
 

@@ -12,10 +12,13 @@ use std::path::Path;
 
 use diesel::prelude::*;
 use serde::Serialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value as Json;
 
 use crate::db::DbConn;
 use crate::db::items::{self, NewItem, SqlValue};
 use crate::db::schema::registries;
+use crate::models::json_text;
 use crate::models::registries::geometry::{self, GeometryKind, StoredGeometry};
 use crate::models::registries::schema::{Value, parse_json_value};
 use crate::models::registries::{Registry, column_type, search};
@@ -49,16 +52,24 @@ pub struct ImportProblem {
     pub line: Option<u64>,
     /// The column or property at fault.
     pub column: Option<String>,
+    /// GeoJSON only: a JSON Pointer (RFC 6901) to the member at fault, e.g.
+    /// `/features/2/properties/floors` (`""` for the whole document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
     pub message: String,
 }
 
 impl fmt::Display for ImportProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (self.line, &self.column) {
-            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.message),
-            (Some(l), None) => write!(f, "line {l}: {}", self.message),
-            (None, Some(c)) => write!(f, "column {c}: {}", self.message),
-            (None, None) => write!(f, "{}", self.message),
+        // A GeoJSON problem names its feature and pointer; a CSV problem its line and column.
+        match (&self.pointer, self.line, &self.column) {
+            (Some(p), Some(n), _) => write!(f, "feature {n} ({p}): {}", self.message),
+            (Some(p), None, _) if !p.is_empty() => write!(f, "{p}: {}", self.message),
+            (Some(_), None, _) => write!(f, "{}", self.message),
+            (None, Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.message),
+            (None, Some(l), None) => write!(f, "line {l}: {}", self.message),
+            (None, None, Some(c)) => write!(f, "column {c}: {}", self.message),
+            (None, None, None) => write!(f, "{}", self.message),
         }
     }
 }
@@ -69,6 +80,13 @@ pub enum ImportError {
     Refused {
         problems: Vec<ImportProblem>,
         total: usize,
+    },
+    /// The file is valid but has no items: publishing it would remove every item, which needs
+    /// the caller's explicit consent (`ImportOptions::allow_empty`).
+    Empty {
+        registry: String,
+        /// Items the registry has now.
+        items: i64,
     },
     Database(diesel::result::Error),
     /// The import's precondition (`If-Match`) failed once it held the publishing lock; nothing
@@ -89,6 +107,11 @@ impl fmt::Display for ImportError {
                 }
                 Ok(())
             }
+            ImportError::Empty { registry, items } => write!(
+                f,
+                "import refused, nothing changed: {}",
+                empty_file_message(registry, *items)
+            ),
             ImportError::Database(e) => write!(f, "database: {e}"),
             ImportError::Precondition(detail) => f.write_str(detail),
         }
@@ -96,6 +119,11 @@ impl fmt::Display for ImportError {
 }
 
 impl std::error::Error for ImportError {}
+
+/// Why a file without items is refused (the caller adds how to consent).
+pub fn empty_file_message(registry: &str, items: i64) -> String {
+    format!("the file has no items; publishing it would remove all {items} item(s) of {registry}")
+}
 
 impl From<diesel::result::Error> for ImportError {
     fn from(e: diesel::result::Error) -> Self {
@@ -133,12 +161,34 @@ struct Problems {
 
 impl Problems {
     fn add(&mut self, line: Option<u64>, column: Option<&str>, message: impl Into<String>) {
+        self.push(line, column, None, message.into());
+    }
+
+    /// A problem of a GeoJSON file: feature number (if any), property and JSON Pointer.
+    fn add_at(
+        &mut self,
+        feature: Option<u64>,
+        column: Option<&str>,
+        pointer: String,
+        message: impl Into<String>,
+    ) {
+        self.push(feature, column, Some(pointer), message.into());
+    }
+
+    fn push(
+        &mut self,
+        line: Option<u64>,
+        column: Option<&str>,
+        pointer: Option<String>,
+        message: String,
+    ) {
         self.total += 1;
         if self.kept.len() < ERROR_CAP {
             self.kept.push(ImportProblem {
                 line,
                 column: column.map(str::to_owned),
-                message: message.into(),
+                pointer,
+                message,
             });
         }
     }
@@ -181,11 +231,7 @@ impl<'a> Writer<'a> {
     fn beyond_limit(&self, n: u64, line: Option<u64>, problems: &mut Problems) -> bool {
         match self.max_rows {
             Some(max) if n > max => {
-                problems.add(
-                    line,
-                    None,
-                    format!("the file has more than {max} rows, the most one import may have"),
-                );
+                problems.add(line, None, too_many_rows(max));
                 true
             }
             _ => false,
@@ -262,6 +308,10 @@ impl<'a> Writer<'a> {
     }
 }
 
+fn too_many_rows(max: u64) -> String {
+    format!("the file has more than {max} rows, the most one import may have")
+}
+
 /// The id of a row: the id field's value as text.
 fn id_text(value: &Value) -> Option<String> {
     match value {
@@ -271,17 +321,20 @@ fn id_text(value: &Value) -> Option<String> {
     }
 }
 
-/// Replaces `registry`'s items with the file at `path` (format from its extension).
+/// Replaces `registry`'s items with the file at `path` (format from its extension). A file
+/// without items is refused unless `allow_empty`.
 pub fn import_file(
     conn: &mut DbConn,
     registry: &Registry,
     path: &Path,
     publish: Publish,
+    allow_empty: bool,
 ) -> Result<ImportSummary, ImportError> {
     let refuse = |message: String| ImportError::Refused {
         problems: vec![ImportProblem {
             line: None,
             column: None,
+            pointer: None,
             message,
         }],
         total: 1,
@@ -292,24 +345,36 @@ pub fn import_file(
             path.display()
         ))
     })?;
-    let file = std::fs::File::open(path).map_err(|e| refuse(format!("{}: {e}", path.display())))?;
+    let file = std::fs::File::open(path)
+        .map_err(|e| refuse(format!("cannot open {}: {}", path.display(), io_reason(&e))))?;
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    import(
-        conn,
-        registry,
-        format,
-        file,
-        &format!("import {name}"),
+    let options = ImportOptions {
+        origin: &format!("import {name}"),
         publish,
-    )
+        max_rows: None,
+        allow_empty,
+    };
+    import_with(conn, registry, format, file, &options, |_, _| Ok(()))
+}
+
+/// An I/O error in plain words (the operating system's text without its error number).
+fn io_reason(e: &std::io::Error) -> &'static str {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::NotFound => "no such file",
+        ErrorKind::PermissionDenied => "permission denied",
+        ErrorKind::IsADirectory => "it is a directory",
+        _ => "it cannot be read",
+    }
 }
 
 /// Publishes the contents of `reader` as the next release of `registry`'s items, all or nothing:
 /// the file is validated into a staging table, then only its differences from the current
-/// release are written, each with a change event. `origin` says what made the release.
+/// release are written, each with a change event. `origin` says what made the release. A file
+/// without items is refused ([`ImportError::Empty`]); see [`import_with`] to allow one.
 pub fn import(
     conn: &mut DbConn,
     registry: &Registry,
@@ -322,6 +387,7 @@ pub fn import(
         origin,
         publish,
         max_rows: None,
+        allow_empty: false,
     };
     import_with(conn, registry, format, reader, &options, |_, _| Ok(()))
 }
@@ -334,6 +400,10 @@ pub struct ImportOptions<'a> {
     pub publish: Publish,
     /// Refuse files with more data rows than this.
     pub max_rows: Option<u64>,
+    /// Accept a file without items, which removes every item. Off unless the caller asked for
+    /// it (`?allow_empty=true`, `import --allow-empty`): an empty file is more often an accident
+    /// (a failed export, the wrong file) than a wish to empty the registry.
+    pub allow_empty: bool,
 }
 
 /// [`import`] with options, and `then`, which runs inside the import's transaction after a
@@ -360,6 +430,12 @@ pub fn import_with(
             return Err(ImportError::Refused {
                 problems: problems.kept,
                 total: problems.total,
+            });
+        }
+        if writer.rows == 0 && !options.allow_empty {
+            return Err(ImportError::Empty {
+                registry: registry.slug().to_owned(),
+                items: registry.row.item_count,
             });
         }
         writer.flush(conn)?;
@@ -475,7 +551,19 @@ fn read_csv(
     // The delimiter is whichever of ; and , the header line uses more; a UTF-8 BOM is skipped.
     let mut first = Vec::new();
     if let Err(e) = reader.read_until(b'\n', &mut first) {
-        problems.add(None, None, format!("cannot read the file: {e}"));
+        problems.add(
+            None,
+            None,
+            format!("the file cannot be read: {}", io_reason(&e)),
+        );
+        return Ok(());
+    }
+    if first.is_empty() {
+        problems.add(
+            None,
+            None,
+            "the file is empty (0 bytes): a CSV file starts with its header line",
+        );
         return Ok(());
     }
     let header_bytes = first
@@ -496,7 +584,8 @@ fn read_csv(
     let header = match csv.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            problems.add(Some(1), None, format!("unreadable header: {e}"));
+            let (column, message) = csv_problem(&e, None);
+            problems.add(Some(1), column.as_deref(), message);
             return Ok(());
         }
     };
@@ -519,7 +608,8 @@ fn read_csv(
             Ok(true) => {}
             Err(e) => {
                 let line = e.position().map(|p| p.line() + crlf_shift);
-                problems.add(line, None, format!("malformed CSV: {e}"));
+                let (column, message) = csv_problem(&e, Some(&header));
+                problems.add(line, column.as_deref(), message);
                 if problems.total > ERROR_CAP * 10 {
                     break;
                 }
@@ -576,13 +666,32 @@ fn read_csv(
             None
         });
         accept_row(
-            conn, writer, problems, before, line, id_index, values, geometry, &mut seq,
+            conn, writer, problems, before, line, None, id_index, values, geometry, &mut seq,
         )?;
     }
     Ok(())
 }
 
-/// Adds a checked row, or records why it cannot be added.
+/// A CSV reading error in the caller's words: the column (by header name) and what is wrong.
+fn csv_problem(e: &csv::Error, header: Option<&csv::StringRecord>) -> (Option<String>, String) {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { err, .. } => {
+            let column = header.and_then(|h| h.get(err.field())).map_or_else(
+                || format!("{}", err.field() + 1),
+                |name| name.trim().to_owned(),
+            );
+            (
+                Some(column),
+                "is not UTF-8 text: save the file as UTF-8 (in Excel: \"CSV UTF-8\")".into(),
+            )
+        }
+        csv::ErrorKind::Io(e) => (None, format!("the file cannot be read: {}", io_reason(e))),
+        _ => (None, "is not a well-formed CSV record".into()),
+    }
+}
+
+/// Adds a checked row, or records why it cannot be added. `id_pointer` is the JSON Pointer of
+/// a GeoJSON feature's id (CSV rows have none).
 #[allow(clippy::too_many_arguments)]
 fn accept_row(
     conn: &mut DbConn,
@@ -590,20 +699,25 @@ fn accept_row(
     problems: &mut Problems,
     problems_before: usize,
     line: Option<u64>,
+    id_pointer: Option<String>,
     id_index: usize,
     values: Vec<Value>,
     geometry: Option<StoredGeometry>,
     seq: &mut i64,
 ) -> QueryResult<()> {
     let id_field = &writer.registry.row.id_field;
+    let report = |problems: &mut Problems, message: String| match &id_pointer {
+        Some(pointer) => problems.add_at(line, Some(id_field), pointer.clone(), message),
+        None => problems.add(line, Some(id_field), message),
+    };
     let Some(id) = id_text(&values[id_index]) else {
         if problems.total == problems_before {
-            problems.add(line, Some(id_field), "the item id is empty");
+            report(problems, "the item id is empty".into());
         }
         return Ok(());
     };
     if writer.is_duplicate(conn, &id)? {
-        problems.add(line, Some(id_field), format!("duplicate id {id:?}"));
+        report(problems, format!("duplicate id {id:?}"));
         return Ok(());
     }
     if problems.total > problems_before {
@@ -618,86 +732,604 @@ fn accept_row(
     writer.push(conn, item)
 }
 
+/// Reads a GeoJSON FeatureCollection as a stream, one feature at a time, so a large file never
+/// sits in memory whole. serde walks the document: members other than `type` and `features`
+/// (`bbox`, `crs`, `name`, …) are skipped; each feature is read as JSON and checked here, so
+/// every refusal names the feature and the JSON Pointer of the member at fault, in our words.
 fn read_geojson(
     conn: &mut DbConn,
     writer: &mut Writer<'_>,
     problems: &mut Problems,
     reader: impl Read,
 ) -> QueryResult<()> {
+    let mut reader = BufReader::new(reader);
+    let bom = match reader.fill_buf() {
+        Err(e) => {
+            problems.add(
+                None,
+                None,
+                format!("the file cannot be read: {}", io_reason(&e)),
+            );
+            return Ok(());
+        }
+        Ok([]) => {
+            problems.add_at(
+                None,
+                None,
+                String::new(),
+                "the file is empty (0 bytes): send a GeoJSON FeatureCollection",
+            );
+            return Ok(());
+        }
+        // Editors on Windows save JSON with a UTF-8 byte order mark; RFC 8259 lets a reader
+        // ignore it.
+        Ok(start) => start.starts_with(b"\xEF\xBB\xBF"),
+    };
+    if bom {
+        reader.consume(3);
+    }
     let registry = writer.registry;
     let id_index = registry
         .fields
         .iter()
         .position(|f| f.name == registry.row.id_field)
         .expect("id field is in the schema");
-    let mut seq = 0i64;
-    let features = geojson::FeatureReader::from_reader(BufReader::new(reader)).features();
-    for (n, feature) in features.enumerate() {
-        let line = Some(n as u64 + 1);
-        if writer.beyond_limit(n as u64 + 1, line, problems) {
-            break;
+    let mut sink = FeatureSink {
+        conn,
+        writer,
+        problems,
+        id_index,
+        seq: 0,
+        features: 0,
+        in_features: false,
+        in_feature: false,
+        stopped: false,
+        failed: None,
+    };
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let read = Document(&mut sink)
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if let Some(e) = sink.failed.take() {
+        return Err(e);
+    }
+    if let Err(e) = read
+        && !sink.stopped
+    {
+        let why = json_text::syntax_problem(&e);
+        let (feature, pointer, message) = if sink.in_feature {
+            (
+                Some(sink.features + 1),
+                format!("/features/{}", sink.features),
+                format!("not valid JSON: {why}"),
+            )
+        } else if sink.in_features {
+            let after = match sink.features {
+                0 => "at the start of the features".to_owned(),
+                n => format!("after feature {n}"),
+            };
+            (
+                None,
+                "/features".to_owned(),
+                format!("not valid JSON {after}: {why}"),
+            )
+        } else {
+            (None, String::new(), format!("not valid JSON: {why}"))
+        };
+        sink.problems.add_at(feature, None, pointer, message);
+    }
+    Ok(())
+}
+
+/// The GeoJSON types a geometry may have.
+const GEOMETRY_TYPES: &str =
+    "Point, MultiPoint, LineString, MultiLineString, Polygon, MultiPolygon or GeometryCollection";
+
+/// What a GeoJSON import has read so far, and where its features go.
+struct FeatureSink<'a, 'r> {
+    conn: &'a mut DbConn,
+    writer: &'a mut Writer<'r>,
+    problems: &'a mut Problems,
+    id_index: usize,
+    seq: i64,
+    /// Features read so far.
+    features: u64,
+    /// Inside the `features` array (a JSON error there is placed after the last feature read).
+    in_features: bool,
+    /// Inside one feature (a JSON error there names it).
+    in_feature: bool,
+    /// Reading stopped on purpose, after recording why.
+    stopped: bool,
+    /// A database error while staging: the import fails with it.
+    failed: Option<diesel::result::Error>,
+}
+
+impl FeatureSink<'_, '_> {
+    /// Ends the reading (the problem is recorded already).
+    fn stop<E: de::Error>(&mut self) -> E {
+        self.stopped = true;
+        E::custom("import stopped")
+    }
+
+    /// Refuses a document that is not a FeatureCollection object.
+    fn not_a_collection<E: de::Error>(&mut self, found: String) -> E {
+        let hint = if found.contains("array") {
+            " (a list of features goes in the collection's \"features\" member)"
+        } else {
+            ""
+        };
+        self.problems.add_at(
+            None,
+            None,
+            String::new(),
+            format!(
+                "expected a GeoJSON FeatureCollection {{\"type\": \"FeatureCollection\", \
+                 \"features\": […]}}, found {found}{hint}"
+            ),
+        );
+        self.stop()
+    }
+
+    /// Refuses a `features` member that is not an array.
+    fn not_features<E: de::Error>(&mut self, found: String) -> E {
+        self.problems.add_at(
+            None,
+            None,
+            "/features".into(),
+            format!("expected an array of GeoJSON Features, found {found}"),
+        );
+        self.stop()
+    }
+
+    /// Checks and stages one feature; false when reading must stop.
+    fn feature(&mut self, value: Json) -> bool {
+        self.features += 1;
+        let n = self.features;
+        let at = format!("/features/{}", n - 1);
+        if let Some(max) = self.writer.max_rows
+            && n > max
+        {
+            self.problems.add_at(Some(n), None, at, too_many_rows(max));
+            return false;
         }
-        let feature = match feature {
-            Ok(f) => f,
+        let before = self.problems.total;
+        let (values, geometry) = self.read_feature(n, &at, value);
+        let id_pointer = format!(
+            "{at}/properties/{}",
+            json_text::pointer_token(&self.writer.registry.row.id_field)
+        );
+        let staged = accept_row(
+            self.conn,
+            self.writer,
+            self.problems,
+            before,
+            Some(n),
+            Some(id_pointer),
+            self.id_index,
+            values,
+            geometry,
+            &mut self.seq,
+        );
+        match staged {
+            Ok(()) => true,
             Err(e) => {
-                problems.add(line, None, format!("not a GeoJSON feature: {e}"));
-                // A broken stream cannot be resynchronised: stop here.
-                break;
+                self.failed = Some(e);
+                false
+            }
+        }
+    }
+
+    /// A feature's field values (in schema order) and geometry; every problem is recorded with
+    /// the feature's number and the member's pointer.
+    fn read_feature(
+        &mut self,
+        n: u64,
+        at: &str,
+        value: Json,
+    ) -> (Vec<Value>, Option<StoredGeometry>) {
+        let registry = self.writer.registry;
+        let line = Some(n);
+        let problems = &mut *self.problems;
+        let nulls = || vec![Value::Null; registry.fields.len()];
+        let Json::Object(mut feature) = value else {
+            problems.add_at(
+                line,
+                None,
+                at.to_owned(),
+                format!(
+                    "expected a GeoJSON Feature {{\"type\": \"Feature\", \"geometry\": …, \
+                     \"properties\": {{…}}}}, found {}",
+                    json_text::found(&value)
+                ),
+            );
+            return (nulls(), None);
+        };
+        let type_at = format!("{at}/type");
+        match feature.get("type") {
+            Some(Json::String(t)) if t == "Feature" => {}
+            Some(Json::String(t)) => problems.add_at(
+                line,
+                None,
+                type_at,
+                format!("is {t:?}: each element of \"features\" is a \"Feature\""),
+            ),
+            Some(other) => problems.add_at(
+                line,
+                None,
+                type_at,
+                format!(
+                    "expected the string \"Feature\", found {}",
+                    json_text::found(other)
+                ),
+            ),
+            None => problems.add_at(
+                line,
+                None,
+                type_at,
+                "is missing: a feature says \"type\": \"Feature\"",
+            ),
+        }
+        let properties_at = format!("{at}/properties");
+        let properties = match feature.remove("properties") {
+            Some(Json::Object(p)) => p,
+            Some(Json::Null) => serde_json::Map::new(),
+            Some(other) => {
+                problems.add_at(
+                    line,
+                    None,
+                    properties_at.clone(),
+                    format!(
+                        "expected an object of the item's fields (or null), found {}",
+                        json_text::found(&other)
+                    ),
+                );
+                serde_json::Map::new()
+            }
+            None => {
+                problems.add_at(
+                    line,
+                    None,
+                    properties_at.clone(),
+                    "is missing: RFC 7946 gives every feature \"properties\" (an object of the \
+                     item's fields, or null)",
+                );
+                serde_json::Map::new()
             }
         };
-        let before = problems.total;
-        let properties = feature.properties.clone().unwrap_or_default();
+        let property_at =
+            |name: &str| format!("{properties_at}/{}", json_text::pointer_token(name));
         for name in properties.keys() {
             if registry.field(name).is_none() {
-                problems.add(line, Some(name), "is not a field of this registry's schema");
+                problems.add_at(
+                    line,
+                    Some(name),
+                    property_at(name),
+                    "is not a field of this registry's schema",
+                );
             }
         }
         let mut values = Vec::with_capacity(registry.fields.len());
         for field in &registry.fields {
-            let json = properties
-                .get(&field.name)
-                .cloned()
-                .unwrap_or(serde_json::Value::Null);
-            let value =
-                parse_json_value(field.kind, &json).and_then(|v| field.check(&v).map(|_| v));
+            let json = properties.get(&field.name).unwrap_or(&Json::Null);
+            let value = parse_json_value(field.kind, json).and_then(|v| field.check(&v).map(|_| v));
             match value {
                 Ok(v) => values.push(v),
                 Err(message) => {
-                    problems.add(line, Some(&field.name), message);
+                    problems.add_at(line, Some(&field.name), property_at(&field.name), message);
                     values.push(Value::Null);
                 }
             }
         }
         // A feature id stands in for a missing id property.
-        if values[id_index].is_null()
-            && let Some(id) = &feature.id
-        {
-            let text = match id {
-                geojson::feature::Id::String(s) => s.clone(),
-                geojson::feature::Id::Number(n) => n.to_string(),
-            };
-            match registry.fields[id_index].parse(&text) {
-                Ok(v) => values[id_index] = v,
-                Err(message) => problems.add(line, Some("id"), message),
-            }
-        }
-        let geometry = match (registry.geometry, feature.geometry) {
-            (GeometryKind::None, Some(_)) => {
-                problems.add(line, Some("geometry"), "this registry has no geometry");
+        let id_at = format!("{at}/id");
+        let feature_id = match feature.get("id") {
+            None | Some(Json::Null) => None,
+            Some(Json::String(s)) => Some(s.clone()),
+            Some(Json::Number(n)) => Some(n.to_string()),
+            Some(other) => {
+                problems.add_at(
+                    line,
+                    Some("id"),
+                    id_at.clone(),
+                    format!(
+                        "expected a string or a number, found {}",
+                        json_text::found(other)
+                    ),
+                );
                 None
             }
-            (_, None) => None,
-            (kind, Some(g)) => geometry::from_geojson(kind, g).map_or_else(
-                |message| {
-                    problems.add(line, Some("geometry"), message);
-                    None
-                },
-                Some,
-            ),
         };
-        accept_row(
-            conn, writer, problems, before, line, id_index, values, geometry, &mut seq,
-        )?;
+        if values[self.id_index].is_null()
+            && let Some(text) = feature_id
+        {
+            match registry.fields[self.id_index].parse(&text) {
+                Ok(v) => values[self.id_index] = v,
+                Err(message) => problems.add_at(line, Some("id"), id_at, message),
+            }
+        }
+        let geometry_at = format!("{at}/geometry");
+        let geometry = match feature.remove("geometry") {
+            None => {
+                problems.add_at(
+                    line,
+                    Some("geometry"),
+                    geometry_at,
+                    "is missing: RFC 7946 gives every feature a \"geometry\" (null for an item \
+                     without a location)",
+                );
+                None
+            }
+            Some(Json::Null) => None,
+            Some(_) if registry.geometry == GeometryKind::None => {
+                problems.add_at(
+                    line,
+                    Some("geometry"),
+                    geometry_at,
+                    "this registry has no geometry: give \"geometry\": null",
+                );
+                None
+            }
+            Some(g) => match read_geometry(registry.geometry, g) {
+                Ok(stored) => Some(stored),
+                Err((member, message)) => {
+                    problems.add_at(
+                        line,
+                        Some("geometry"),
+                        format!("{geometry_at}{member}"),
+                        message,
+                    );
+                    None
+                }
+            },
+        };
+        (values, geometry)
     }
-    Ok(())
+}
+
+/// A GeoJSON geometry object as a stored geometry of `kind`, or the member at fault (a pointer
+/// relative to the geometry) and why.
+fn read_geometry(kind: GeometryKind, value: Json) -> Result<StoredGeometry, (String, String)> {
+    let Json::Object(object) = &value else {
+        return Err((
+            String::new(),
+            format!(
+                "expected a GeoJSON geometry object (or null), found {}",
+                json_text::found(&value)
+            ),
+        ));
+    };
+    let name = match object.get("type") {
+        Some(Json::String(t)) => t.clone(),
+        Some(other) => {
+            return Err((
+                "/type".into(),
+                format!(
+                    "expected a geometry type ({GEOMETRY_TYPES}), found {}",
+                    json_text::found(other)
+                ),
+            ));
+        }
+        None => return Err(("/type".into(), format!("is missing: give {GEOMETRY_TYPES}"))),
+    };
+    let shape = match name.as_str() {
+        "Point" => "[longitude, latitude]",
+        "MultiPoint" | "LineString" => "an array of [longitude, latitude] positions",
+        "Polygon" | "MultiLineString" => "an array of arrays of [longitude, latitude] positions",
+        "MultiPolygon" => "an array of polygons, each an array of rings of positions",
+        "GeometryCollection" => "an array of geometry objects",
+        other => {
+            return Err((
+                "/type".into(),
+                format!("{other:?} is not a GeoJSON geometry type: use {GEOMETRY_TYPES}"),
+            ));
+        }
+    };
+    let member = if name == "GeometryCollection" {
+        "/geometries"
+    } else {
+        "/coordinates"
+    };
+    if !object.contains_key(&member[1..]) {
+        return Err((member.into(), format!("is missing: a {name} needs {shape}")));
+    }
+    let parsed: geojson::Geometry = serde_json::from_value(value).map_err(|_| {
+        (
+            member.to_owned(),
+            format!("does not hold the coordinates of a {name}: expected {shape}"),
+        )
+    })?;
+    geometry::from_geojson(kind, parsed).map_err(|message| (String::new(), message))
+}
+
+/// The whole GeoJSON document: an object with `type` and `features`.
+struct Document<'s, 'a, 'r>(&'s mut FeatureSink<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for Document<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a GeoJSON FeatureCollection")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let sink = self.0;
+        let mut collection = false;
+        let mut typed = false;
+        let mut features = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "type" => {
+                    typed = true;
+                    let message = match map.next_value::<Json>()? {
+                        Json::String(t) if t == "FeatureCollection" => {
+                            collection = true;
+                            continue;
+                        }
+                        Json::String(t) if t == "Feature" => "is \"Feature\": the file is a \
+                            single feature, but an upload replaces every item of the registry; \
+                            send a FeatureCollection with all items in \"features\""
+                            .to_owned(),
+                        Json::String(t) if GEOMETRY_TYPES.contains(t.as_str()) => format!(
+                            "is {t:?}: the file is a bare geometry; send a FeatureCollection \
+                             whose features carry the items' properties and geometries"
+                        ),
+                        Json::String(t) => {
+                            format!("is {t:?}: expected \"FeatureCollection\"")
+                        }
+                        other => format!(
+                            "expected the string \"FeatureCollection\", found {}",
+                            json_text::found(&other)
+                        ),
+                    };
+                    sink.problems.add_at(None, None, "/type".into(), message);
+                    return Err(sink.stop());
+                }
+                "features" => {
+                    if features {
+                        sink.problems.add_at(
+                            None,
+                            None,
+                            "/features".into(),
+                            "appears twice: give every item in one \"features\" array",
+                        );
+                        return Err(sink.stop());
+                    }
+                    features = true;
+                    sink.in_features = true;
+                    map.next_value_seed(Features(&mut *sink))?;
+                    sink.in_features = false;
+                }
+                _ => {
+                    map.next_value::<de::IgnoredAny>()?;
+                }
+            }
+        }
+        let missing = match (typed, features) {
+            (true, true) => None,
+            (true, false) => Some((
+                "/features",
+                "is missing: a FeatureCollection lists its items in \"features\": […]",
+            )),
+            (false, true) => Some((
+                "/type",
+                "is missing: a GeoJSON FeatureCollection says \"type\": \"FeatureCollection\"",
+            )),
+            (false, false) => Some((
+                "",
+                "expected a GeoJSON FeatureCollection {\"type\": \"FeatureCollection\", \
+                 \"features\": […]}, found an object with neither \"type\" nor \"features\"",
+            )),
+        };
+        debug_assert!(collection || !typed);
+        if let Some((pointer, message)) = missing {
+            sink.problems.add_at(None, None, pointer.into(), message);
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(self.0.not_a_collection("a JSON array".into()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        Err(self.0.not_a_collection(json_text::found(&Json::from(v))))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        Err(self.0.not_a_collection(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        Err(self.0.not_a_collection(format!("the number {v}")))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        Err(self.0.not_a_collection(format!("the number {v}")))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        Err(self.0.not_a_collection(format!("the number {v}")))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(self.0.not_a_collection("null".into()))
+    }
+}
+
+/// One element of `features`, read as JSON (marked, so a JSON error inside it names it).
+struct OneFeature<'s, 'a, 'r>(&'s mut FeatureSink<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for OneFeature<'_, '_, '_> {
+    type Value = Json;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Json, D::Error> {
+        self.0.in_feature = true;
+        let feature = serde::Deserialize::deserialize(deserializer)?;
+        self.0.in_feature = false;
+        Ok(feature)
+    }
+}
+
+/// The `features` array, read one feature at a time.
+struct Features<'s, 'a, 'r>(&'s mut FeatureSink<'a, 'r>);
+
+impl<'de> DeserializeSeed<'de> for Features<'_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Features<'_, '_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of GeoJSON Features")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(feature) = seq.next_element_seed(OneFeature(&mut *self.0))? {
+            if !self.0.feature(feature) {
+                return Err(self.0.stop());
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+        Err(self.0.not_features("an object".into()))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        Err(self.0.not_features(json_text::found(&Json::from(v))))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        Err(self.0.not_features(v.to_string()))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        Err(self.0.not_features(format!("the number {v}")))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        Err(self.0.not_features(format!("the number {v}")))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        Err(self.0.not_features(format!("the number {v}")))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Err(self.0.not_features("null".into()))
+    }
 }

@@ -164,7 +164,18 @@ pub fn parse_json_value(kind: FieldType, value: &serde_json::Value) -> Result<Va
         (FieldType::Boolean, J::Bool(b)) => Ok(Value::Boolean(*b)),
         (_, J::String(s)) => parse_value(kind, s),
         (FieldType::Text, J::Number(n)) => Ok(Value::Text(n.to_string())),
-        (kind, other) => Err(format!("{other} is not a {kind}")),
+        (kind, other) => Err(format!(
+            "expected {}, found {}",
+            match kind {
+                FieldType::Text => "a text",
+                FieldType::Integer => "an integer",
+                FieldType::Decimal => "a decimal number",
+                FieldType::Boolean => "true or false",
+                FieldType::Date => "a date (YYYY-MM-DD)",
+                FieldType::Datetime => "an RFC 3339 date-time",
+            },
+            crate::models::json_text::found(other)
+        )),
     }
 }
 
