@@ -245,7 +245,8 @@ def endpoint_table(runs):
 def report(out_md, workdir):
     ds = load(workdir, "datasette.json")
     ours = [(lbl, load(workdir, fn)) for lbl, fn in
-            (("opengov-api SQLite", "opengov-sqlite.json"), ("opengov-api PostgreSQL", "opengov-pg.json"))]
+            (("opengov-api SQLite", "opengov-sqlite.json"), ("opengov-api PostgreSQL", "opengov-pg.json"),
+             ("opengov-api SQLite baseline", "opengov-sqlite-baseline.json"))]
     ours = [(lbl, r) for lbl, r in ours if r]
     meta = load(workdir, "meta.json") or {}
     L = []

@@ -8,6 +8,8 @@
 #   STEPS="sqlite pg" bench/run.sh        # only some steps (datasette sqlite pg big revalidate html)
 #   STEPS=revalidate bench/run.sh         # only the 304-vs-200 comparison (issue 4)
 #   STEPS=html bench/run.sh               # only the HTML pages: registry browser vs Datasette's table view
+#   BASELINE_BIN=/tmp/before/opengov-api STEPS="datasette sqlite baseline" bench/run.sh
+#                                         # before/after a change: the other binary on the same data, same run
 #
 # Steps: (1) copy the kit to $KIT, generate 200,000 rows; (2) Datasette via the kit's run_peers.sh;
 # (3) opengov-api on SQLite: load-fixtures, define-registry, import, serve, verify, measure.py;
@@ -24,6 +26,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 BENCH="$REPO/bench"
 BIN="$REPO/target/release/opengov-api"
+BASELINE_BIN=${BASELINE_BIN:-}       # step "baseline": this other build measured on the same SQLite data
 KIT_SRC=${KIT_SRC:-$REPO/../shared/bench}
 KIT=${KIT:-/tmp/bench-kit}
 WORK=${WORK:-/tmp/opengov-bench}
@@ -218,6 +221,18 @@ step_sqlite() {
   rm -f "$db" "$db-wal" "$db-shm"
   load_db "sqlite://$db" "$KIT/data/registry_items.csv" 200k-sqlite
   measure_ours "sqlite://$db" sqlite
+}
+
+# A before/after comparison in one run: BASELINE_BIN serves the database step_sqlite loaded, with
+# the same endpoints and harness; the report shows it as its own column.
+step_baseline() {
+  local db="$WORK/sqlite-200k.db" current=$BIN
+  [ -x "$BASELINE_BIN" ] || { log "step baseline needs BASELINE_BIN (an executable)"; exit 2; }
+  [ -f "$db" ] || load_db "sqlite://$db" "$KIT/data/registry_items.csv" 200k-sqlite
+  printf 'baseline: %s (sha256 %s)\n' "$BASELINE_BIN" "$(sha256sum "$BASELINE_BIN" | cut -c1-12)" >> "$WORK/commands.txt"
+  BIN=$BASELINE_BIN
+  measure_ours "sqlite://$db" sqlite-baseline
+  BIN=$current
 }
 
 step_pg() {
@@ -420,6 +435,7 @@ for s in $STEPS; do
     datasette) step_datasette ;;
     sqlite) step_sqlite ;;
     pg) step_pg ;;
+    baseline) step_baseline ;;
     big) step_big ;;
     revalidate) step_revalidate ;;
     html) step_html ;;
@@ -429,7 +445,7 @@ done
 # Datasette's quiet note lives in its own results file.
 grep -h 'Machine busy before run' "$WORK/datasette.md" 2>/dev/null | sed 's/^Machine busy before run: /datasette /' >> "$WORK/quiet.txt" || true
 case " $STEPS " in
-  *" datasette "*|*" sqlite "*|*" pg "*|*" big "*)
+  *" datasette "*|*" sqlite "*|*" pg "*|*" big "*|*" baseline "*)
     write_meta
     python3 "$BENCH/helpers.py" report "$OUT" "$WORK" > /dev/null
     log "wrote $OUT"
