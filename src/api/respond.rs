@@ -7,7 +7,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::ReadAt;
-use crate::api::csv::{self, Cell};
+use crate::formats::csv::{self, Cell};
 use crate::api::dto::{ListBody, PageLinks};
 use crate::api::negotiate::{Format, LangContext};
 use crate::api::release::{self, ReleaseRef};

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::atom::{self, ATOM, FeedUrls};
+use crate::formats::atom::{self, ATOM, FeedUrls};
 use crate::api::negotiate::{self, LangContext};
 use crate::api::pagination;
 use crate::api::respond::{public_base, self_link};
