@@ -139,4 +139,3 @@ pub fn language(req: &HttpRequest, lang_param: Option<&str>) -> Result<Lang, App
         .find_map(|(_, _, lang)| lang)
         .unwrap_or(Lang::En))
 }
-

@@ -1,10 +1,10 @@
 //! Page sizes, and the cursors of `models::cursor` as request parameters.
 
 use crate::error::AppError;
-use crate::models::params;
 pub use crate::models::cursor::{
     ItemCursor, encode, encode_item_cursor, fingerprint, item_fingerprint,
 };
+use crate::models::params;
 
 pub use crate::models::params::{DEFAULT_LIMIT, MAX_LIMIT};
 

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 use super::Format;
 use super::csv::neutralise_formula;
 use crate::models::lang::{Lang, LocalizedText};
+use crate::models::params::ParamError;
 use crate::models::registries::Registry;
 use crate::models::registries::geometry::{self, GeometryKind, geojson_to_wkt};
-use crate::models::params::ParamError;
 use crate::models::registries::items::{ItemParams, ItemRow};
 use crate::models::registries::schema::FieldType;
 use crate::models::releases::ReleaseRef;
@@ -215,7 +215,9 @@ impl Renderer {
         out.push_str(&format!(",\"sample\":{}", self.registry.row.sample));
         if self.registry.row.sample {
             out.push_str(",\"sample_note\":");
-            out.push_str(&serde_json::to_string(&page.sample_note).unwrap_or_else(|_| "null".into()));
+            out.push_str(
+                &serde_json::to_string(&page.sample_note).unwrap_or_else(|_| "null".into()),
+            );
         }
         out.push_str(",\"release\":");
         out.push_str(&serde_json::to_string(&self.release).unwrap_or_else(|_| "null".into()));

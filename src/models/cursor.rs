@@ -11,7 +11,9 @@ use sha2::{Digest, Sha256};
 pub enum CursorError {
     #[error("is not a cursor this API issued; start again without it")]
     Foreign,
-    #[error("was issued for different filters or sort; repeat them or start again without a cursor")]
+    #[error(
+        "was issued for different filters or sort; repeat them or start again without a cursor"
+    )]
     OtherFilters,
 }
 

@@ -26,7 +26,10 @@ pub fn limit_within(raw: Option<&str>, default: u32, max: u32) -> Result<u32, Pa
         None => Ok(default),
         Some(text) => match text.parse::<u64>() {
             Ok(n) if (1..=u64::from(max)).contains(&n) => Ok(n as u32),
-            Ok(n) => Err(ParamError::new("limit", format!("{n} is outside 1..={max}"))),
+            Ok(n) => Err(ParamError::new(
+                "limit",
+                format!("{n} is outside 1..={max}"),
+            )),
             Err(_) => Err(ParamError::new(
                 "limit",
                 format!("{text:?} is not a whole number between 1 and {max}"),

@@ -290,8 +290,8 @@ pub fn run(
     problem: impl Fn(&ImportError) -> serde_json::Value,
 ) -> Result<Ran, RunError> {
     let slug = upload.slug;
-    let registry = registries::find(conn, slug)?
-        .ok_or_else(|| RunError::NoRegistry(slug.to_owned()))?;
+    let registry =
+        registries::find(conn, slug)?.ok_or_else(|| RunError::NoRegistry(slug.to_owned()))?;
     let dataset = releases::registry_dataset(slug);
     let label = upload.actor;
     // Opened before the upload is recorded, so no early return leaves it `running`.
@@ -333,35 +333,42 @@ pub fn run(
         upload.bytes
     );
     let file_name = upload.file_name;
-    let result = import::import_with(conn, &registry, upload.format, file, &options, |conn, summary| {
-        let release = summary.release.as_ref();
-        if let (Some(expected), Some(release)) = (upload.expected, release)
-            && release.number != expected + 1
-        {
-            return Err(ImportError::Precondition(format!(
-                "If-Match names {dataset}@{expected}, but release {} was published since; \
+    let result = import::import_with(
+        conn,
+        &registry,
+        upload.format,
+        file,
+        &options,
+        |conn, summary| {
+            let release = summary.release.as_ref();
+            if let (Some(expected), Some(release)) = (upload.expected, release)
+                && release.number != expected + 1
+            {
+                return Err(ImportError::Precondition(format!(
+                    "If-Match names {dataset}@{expected}, but release {} was published since; \
                  read the registry again and retry",
-                release.number - 1
-            )));
-        }
-        finish(conn, id, PUBLISHED, release.map(|r| r.id), None)?;
-        audit::record(
-            conn,
-            audit::Record {
-                actor: label,
-                action: "import.published",
-                target: &format!("registries/{slug}"),
-                before: None,
-                after: Some(serde_json::json!({
-                    "upload_id": id, "file_name": file_name, "sha256": upload.sha256,
-                    "bytes": upload.bytes, "rows": summary.rows,
-                    "release": release.map(|r| r.number),
-                })),
-                release_id: release.map(|r| r.id),
-            },
-        )?;
-        Ok(())
-    });
+                    release.number - 1
+                )));
+            }
+            finish(conn, id, PUBLISHED, release.map(|r| r.id), None)?;
+            audit::record(
+                conn,
+                audit::Record {
+                    actor: label,
+                    action: "import.published",
+                    target: &format!("registries/{slug}"),
+                    before: None,
+                    after: Some(serde_json::json!({
+                        "upload_id": id, "file_name": file_name, "sha256": upload.sha256,
+                        "bytes": upload.bytes, "rows": summary.rows,
+                        "release": release.map(|r| r.number),
+                    })),
+                    release_id: release.map(|r| r.id),
+                },
+            )?;
+            Ok(())
+        },
+    );
     let outcome = match result {
         Ok(summary) => Ok(summary.release),
         Err(ImportError::Database(e)) => {

@@ -7,19 +7,21 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
-use crate::models::lang::LangContext;
 use crate::api::{AppState, run, run_app};
 use crate::error::AppError;
 use crate::formats::Format;
 use crate::formats::items::CsvOptions;
 use crate::models::PageRequest;
 use crate::models::lang::Lang;
-use crate::models::registries::items::{self as registry_items, ItemParams, ItemRow, ItemsPage, ItemsRead, Texts};
-use crate::models::registries::{self, Registry};
-use crate::models::releases::Release;
+use crate::models::lang::LangContext;
 use crate::models::registries::geometry::GeometryKind;
+use crate::models::registries::items::{
+    self as registry_items, ItemParams, ItemRow, ItemsPage, ItemsRead, Texts,
+};
 use crate::models::registries::query::Operator;
 use crate::models::registries::schema::{Field, FieldType};
+use crate::models::registries::{self, Registry};
+use crate::models::releases::Release;
 use crate::web::i18n::{Msg, code_label, t};
 use crate::web::layout::{
     Citations, Page, PageContext, paragraphs, provenance_mark, text, unknown,
@@ -153,7 +155,9 @@ struct BrowsedPage {
 }
 
 impl BrowsedPage {
-    fn items(&self) -> impl Iterator<Item = (&ItemRow, &serde_json::Map<String, serde_json::Value>)> {
+    fn items(
+        &self,
+    ) -> impl Iterator<Item = (&ItemRow, &serde_json::Map<String, serde_json::Value>)> {
         self.page.items.iter().zip(&self.properties)
     }
 }

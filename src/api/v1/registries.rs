@@ -9,7 +9,6 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::formats::csv::{self, Cell};
 use crate::api::dto::classified_cell;
 use crate::api::dto::{
     DateValue, ListBody, RecordLinks, SourceRef, date, provenance, source_refs, text_cells,
@@ -25,16 +24,19 @@ use crate::api::{AppState, ReadAt, run, run_app};
 use crate::db::PooledConn;
 use crate::db::items::{self, Select, Version};
 use crate::error::AppError;
+use crate::formats::csv::{self, Cell};
+use crate::formats::items::{CsvOptions, PageEnvelope, Renderer};
 use crate::models::lang::{Lang, LocalizedText};
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::registries::geometry::GeometryKind;
-use crate::models::registries::query::Operator;
-use crate::models::registries::schema::FieldType;
-use crate::formats::items::{CsvOptions, PageEnvelope, Renderer};
+use crate::models::registries::items::{
+    self as registry_items, ItemParams, ItemRequest, ItemsRead, Texts,
+};
 pub use crate::models::registries::items::{
     CountName, CsvHeaderName, DelimiterName, ItemFormatName, ItemQueryParams,
 };
-use crate::models::registries::items::{self as registry_items, ItemParams, ItemRequest, ItemsRead, Texts};
+use crate::models::registries::query::Operator;
+use crate::models::registries::schema::FieldType;
 use crate::models::registries::{self, Registry};
 use crate::models::releases::{self, Release};
 use crate::models::vocab::{UpdateFrequency, parse_stored};

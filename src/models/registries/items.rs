@@ -3,11 +3,11 @@
 //! item in batches from one snapshot. No HTTP here: the API's handlers and the web page call it
 //! alike, so a page and its API call always agree.
 
-pub use crate::db::items::{ItemRow, Select};
 use crate::db::items::{self, Condition, Version};
+pub use crate::db::items::{ItemRow, Select};
 use crate::db::{DbConn, PooledConn, ReadSnapshot};
-use crate::models::lang::Lang;
 use crate::models::cursor::{self, CursorError, ItemCursor};
+use crate::models::lang::Lang;
 use crate::models::params::{self, ParamError};
 use crate::models::registries::geometry::GeometryKind;
 use crate::models::registries::query::{self, ItemQuery};
@@ -30,10 +30,12 @@ pub enum Texts {
     All,
 }
 
-/// Declares the control parameters of item requests once: the struct they are parsed into and
-/// whose fields document them in OpenAPI (`IntoParams`), and the lookup of each by name.
+/// Declares the parameters of item requests once, in their documented order: the struct the
+/// control parameters are parsed into, whose fields document every parameter in OpenAPI
+/// (`IntoParams`), and the lookup of each by name. `query` parameters (`sort`, `fields`, `q`,
+/// `bbox`) belong to the item query and are parsed against the registry's schema.
 macro_rules! item_params {
-    ($($(#[$attr:meta])* $name:ident,)*) => {
+    ($($(#[$attr:meta])* $kind:ident $name:ident,)*) => {
         /// Parameters of item requests that are not filters. Everything else in the query string
         /// is a filter on a schema field (`field=value`, `field__op=value`) or refused.
         #[derive(Debug, Default, Clone, utoipa::IntoParams)]
@@ -43,10 +45,11 @@ macro_rules! item_params {
         }
 
         impl ItemQueryParams {
-            /// Where the value of the parameter `name` goes, if it is one of these.
+            /// Where the value of the control parameter `name` goes, if it is one (the item
+            /// query's parameters are documented here but parsed against the schema).
             fn slot(&mut self, name: &str) -> Option<&mut Option<String>> {
                 match name {
-                    $(stringify!($name) => Some(&mut self.$name),)*
+                    $(stringify!($name) if stringify!($kind) == "control" => Some(&mut self.$name),)*
                     _ => None,
                 }
             }
@@ -66,56 +69,56 @@ item_params! {
     /// latest: the answer never changes and is cached as immutable. Unpinned pages name the
     /// release they were read from, and their cursors stay on it.
     #[param(value_type = Option<i64>, minimum = 1, example = 1)]
-    release,
+    control release,
     /// Page size, 1 to 1000. JSON pages default to 100; CSV, GeoJSON and NDJSON without `limit`
     /// are complete exports streamed in batches (never truncated).
     #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
-    limit,
+    control limit,
     /// Opaque cursor from the previous page (`next_cursor` or `Link: rel="next"`), bound to the
     /// filters and sort it was issued for.
-    cursor,
+    control cursor,
     /// Sort by schema fields, comma-separated, `-` for descending (`sort=-year,name`); nulls last;
     /// ties in the order of the publisher's file. Default: the file's order (in the release read).
     #[param(example = "-year,name")]
-    sort,
+    query sort,
     /// Only these fields (comma-separated; the id field is always included).
     #[param(example = "name,year")]
-    fields,
+    query fields,
     /// Full-text search over the text fields: every word must occur (case-insensitive, Cyrillic
     /// aware, apostrophes unified).
     #[param(example = "кам'янецька")]
-    q,
+    query q,
     /// Items whose bounding box intersects `minLon,minLat,maxLon,maxLat` (WGS84).
     #[param(example = "26.95,49.40,27.00,49.44")]
-    bbox,
+    query bbox,
     /// `exact` counts every match; by default a filtered total is counted up to 1000 and
     /// `total_exact` says whether it is exact.
     #[param(value_type = Option<CountName>)]
-    count,
+    control count,
     /// Language of CSV labels (`header=labels`) and of the sample notice: uk, en or es.
     #[param(value_type = Option<Lang>)]
-    lang,
+    control lang,
     /// `json`, `csv`, `geojson` or `ndjson` (overrides `Accept`; not needed with an extension).
     #[param(value_type = Option<ItemFormatName>)]
-    format,
+    control format,
     /// CSV: start with a UTF-8 byte-order mark so Excel detects UTF-8 (`true`/`false`, default false).
     #[param(value_type = Option<bool>)]
-    bom,
+    control bom,
     /// CSV column separator: `comma` (default), `semicolon` (Excel in comma-decimal locales) or `tab`.
     #[param(value_type = Option<DelimiterName>, example = "semicolon")]
-    delimiter,
+    control delimiter,
     /// CSV header row: `names` (field names, default) or `labels` (field labels in `lang`).
     #[param(value_type = Option<CsvHeaderName>, example = "labels")]
-    header,
+    control header,
     /// CSV/GeoJSON/NDJSON: `true` sends `Content-Disposition: attachment` with a file name of
     /// the registry slug and today's date.
     #[param(value_type = Option<bool>)]
-    download,
+    control download,
     /// CSV: text cells starting with `=`, `+`, `-`, `@`, tab or carriage return get a leading
     /// `'` so spreadsheets show them instead of running them (default `true`; `false` keeps
     /// them as stored).
     #[param(value_type = Option<bool>)]
-    neutralise_formulas,
+    control neutralise_formulas,
 }
 
 /// Item formats (`?format=`).
@@ -231,7 +234,11 @@ impl ItemParams {
     }
 
     /// The request these parameters make for `slug` (`limit_default`: see [`ItemParams::limit`]).
-    pub fn request(&self, slug: String, limit_default: Option<u32>) -> Result<ItemRequest, ParamError> {
+    pub fn request(
+        &self,
+        slug: String,
+        limit_default: Option<u32>,
+    ) -> Result<ItemRequest, ParamError> {
         Ok(ItemRequest {
             slug,
             query: self.query_pairs.clone(),
@@ -370,7 +377,9 @@ pub fn read(
                 _ => {}
             }
             let typed = query::sort_values_from_cursor(&registry, &parsed.sort, &position.after)
-                .ok_or_else(|| invalid("cursor", "does not fit this sort; start again without it"))?;
+                .ok_or_else(|| {
+                    invalid("cursor", "does not fit this sort; start again without it")
+                })?;
             Some((typed, position.seq))
         }
     };
