@@ -12,7 +12,7 @@ use crate::models::registries::items::{CountCache, Export, ReadError, Select};
 impl From<ReadError> for AppError {
     fn from(e: ReadError) -> Self {
         match e {
-            ReadError::NoRegistry(_) | ReadError::NoSuchRelease(_) => {
+            ReadError::NoRegistry(_) | ReadError::NoSuchRelease(_) | ReadError::NoItem { .. } => {
                 AppError::NotFound(e.to_string())
             }
             ReadError::NoGeometry(_) => AppError::NotAcceptable(e.to_string()),

@@ -22,7 +22,6 @@ use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::spec::written_schema;
 use crate::api::{AppState, ReadAt, run, run_app};
 use crate::db::PooledConn;
-use crate::db::items::{self, Select, Version};
 use crate::error::AppError;
 use crate::formats::csv::{self, Cell};
 use crate::formats::items::{CsvOptions, PageEnvelope, Renderer};
@@ -38,7 +37,7 @@ pub use crate::models::registries::items::{
 use crate::models::registries::query::Operator;
 use crate::models::registries::schema::FieldType;
 use crate::models::registries::{self, Registry};
-use crate::models::releases::{self, Release};
+use crate::models::releases::Release;
 use crate::models::vocab::{UpdateFrequency, parse_stored};
 
 /// Formats of registry items.
@@ -837,30 +836,7 @@ pub async fn get_item(
     let pinned = release::parse_param(params.release.as_deref())?;
     let (slug, item_id) = path.into_inner();
     let (registry, row, read_at) = run_app(&state, move |conn| {
-        let registry = registries::find_schema(conn, &slug)?
-            .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
-        let dataset = releases::registry_dataset(&slug);
-        let read_at = releases::read_at(conn, &dataset, pinned)?;
-        let row = items::select(
-            conn,
-            &registry.row.table_name,
-            &Select {
-                version: read_at
-                    .as_ref()
-                    .map_or(Version::Current, |r| Version::AsOf(r.number)),
-                conditions: vec![items::Condition::ItemId(item_id.clone())],
-                limit: Some(1),
-                ..Select::default()
-            },
-        )?
-        .pop()
-        .ok_or_else(|| {
-            let at = read_at
-                .as_ref()
-                .map_or(String::new(), |r| format!(" at release {}", r.number));
-            AppError::NotFound(format!("registry {slug:?} has no item {item_id:?}{at}"))
-        })?;
-        Ok((registry, row, read_at))
+        Ok(registry_items::find_one(conn, &slug, &item_id, pinned)?)
     })
     .await?;
     let row = &row;

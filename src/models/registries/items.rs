@@ -307,6 +307,12 @@ pub enum ReadError {
     Invalid(ParamError),
     #[error("{0}")]
     NoSuchRelease(MissingRelease),
+    #[error("registry {slug:?} has no item {item_id:?}{}", release.map_or(String::new(), |n| format!(" at release {n}")))]
+    NoItem {
+        slug: String,
+        item_id: String,
+        release: Option<i64>,
+    },
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -488,6 +494,38 @@ fn read_page(
         next_cursor,
         hint,
     })
+}
+
+/// One item by its id, in the release pinned (else the latest): the registry's schema, the row
+/// and the release read.
+pub fn find_one(
+    conn: &mut DbConn,
+    slug: &str,
+    item_id: &str,
+    pinned: Option<i64>,
+) -> Result<(Registry, ItemRow, Option<Release>), ReadError> {
+    let registry = registries::find_schema(conn, slug)?
+        .ok_or_else(|| ReadError::NoRegistry(slug.to_owned()))?;
+    let release = releases::read_at(conn, &releases::registry_dataset(slug), pinned)?;
+    let row = items::select(
+        conn,
+        &registry.row.table_name,
+        &Select {
+            version: release
+                .as_ref()
+                .map_or(Version::Current, |r| Version::AsOf(r.number)),
+            conditions: vec![Condition::ItemId(item_id.to_owned())],
+            limit: Some(1),
+            ..Select::default()
+        },
+    )?
+    .pop()
+    .ok_or_else(|| ReadError::NoItem {
+        slug: slug.to_owned(),
+        item_id: item_id.to_owned(),
+        release: release.as_ref().map(|r| r.number),
+    })?;
+    Ok((registry, row, release))
 }
 
 /// The sort values (as JSON) and `seq` of a row, for a cursor or the next batch.
