@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod formats;
 pub mod logging;
 pub mod models;
 pub mod web;

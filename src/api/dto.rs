@@ -255,8 +255,8 @@ impl AssessmentDto {
 
 /// CSV cell naming the record's fields whose values are the project's own classification
 /// (`; `-separated; their basis is in the JSON `provenance` member).
-pub fn classified_cell(provenance: &FieldProvenances) -> crate::api::csv::Cell {
-    crate::api::csv::Cell::text(crate::api::csv::join(
+pub fn classified_cell(provenance: &FieldProvenances) -> crate::formats::csv::Cell {
+    crate::formats::csv::Cell::text(crate::formats::csv::join(
         provenance
             .iter()
             .filter(|(_, of)| matches!(of, FieldProvenance::Classified(_)))
@@ -265,8 +265,8 @@ pub fn classified_cell(provenance: &FieldProvenances) -> crate::api::csv::Cell {
 }
 
 /// CSV cells of a localized text: the text and the language it is in.
-pub fn text_cells(text: &Option<LocalizedText>) -> [crate::api::csv::Cell; 2] {
-    use crate::api::csv::Cell;
+pub fn text_cells(text: &Option<LocalizedText>) -> [crate::formats::csv::Cell; 2] {
+    use crate::formats::csv::Cell;
     match text {
         Some(t) => [Cell::text(t.value.clone()), Cell::text(t.lang.code())],
         None => [Cell::Empty, Cell::Empty],

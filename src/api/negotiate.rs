@@ -1,57 +1,14 @@
 //! Content negotiation: output format (extension, `?format=`, `Accept`) and language (`?lang=`,
 //! `Accept-Language`), and the response headers that say what was chosen.
 
-use std::cell::RefCell;
-use std::collections::BTreeSet;
-
 use actix_web::HttpRequest;
 use actix_web::http::header;
 
 use crate::error::AppError;
-use crate::models::lang::{Lang, LocalizedText, TextBundle};
+use crate::models::lang::Lang;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Csv,
-    GeoJson,
-    NdJson,
-}
-
-impl Format {
-    pub fn media_type(self) -> &'static str {
-        match self {
-            Format::Json => "application/json",
-            Format::Csv => "text/csv; charset=utf-8",
-            Format::GeoJson => "application/geo+json",
-            Format::NdJson => "application/x-ndjson",
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Json => "json",
-            Format::Csv => "csv",
-            Format::GeoJson => "geojson",
-            Format::NdJson => "ndjson",
-        }
-    }
-
-    /// Whether an `Accept` media range selects this format.
-    fn matches(self, range: &str) -> bool {
-        matches!(
-            (range, self),
-            ("*/*", _)
-                | ("application/json" | "application/*", Format::Json)
-                | ("text/csv" | "text/*", Format::Csv)
-                | ("application/geo+json", Format::GeoJson)
-                | (
-                    "application/x-ndjson" | "application/jsonl" | "application/ndjson",
-                    Format::NdJson
-                )
-        )
-    }
-}
+pub use crate::formats::Format;
+pub use crate::models::lang::LangContext;
 
 /// Formats of the plan's collections.
 pub const TABLE_FORMATS: &[Format] = &[Format::Json, Format::Csv];
@@ -181,41 +138,4 @@ pub fn language(req: &HttpRequest, lang_param: Option<&str>) -> Result<Lang, App
         .into_iter()
         .find_map(|(_, _, lang)| lang)
         .unwrap_or(Lang::En))
-}
-
-/// Picks texts in the requested language and remembers every language actually served, for
-/// `Content-Language`.
-pub struct LangContext {
-    pub requested: Lang,
-    served: RefCell<BTreeSet<Lang>>,
-}
-
-impl LangContext {
-    pub fn new(requested: Lang) -> Self {
-        Self {
-            requested,
-            served: RefCell::new(BTreeSet::new()),
-        }
-    }
-
-    pub fn pick(&self, texts: &TextBundle, field: &str) -> Option<LocalizedText> {
-        let picked = texts.pick(field, self.requested);
-        if let Some(text) = &picked {
-            self.served.borrow_mut().insert(text.lang);
-        }
-        picked
-    }
-
-    /// Value of `Content-Language`: the languages of the texts in the body; `None` when the body
-    /// has no localized text.
-    pub fn content_language(&self) -> Option<String> {
-        let served = self.served.borrow();
-        (!served.is_empty()).then(|| {
-            served
-                .iter()
-                .map(|l| l.code())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-    }
 }

@@ -4,6 +4,19 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use crate::error::AppError;
+use crate::models::params::ParamError;
+
+impl From<ParamError> for AppError {
+    fn from(e: ParamError) -> Self {
+        match e.parameter {
+            Some(parameter) => AppError::invalid(parameter, e.detail),
+            None => AppError::InvalidParameter {
+                parameter: None,
+                detail: e.detail,
+            },
+        }
+    }
+}
 
 /// Declares a collection's query parameters: the given filters plus `limit`, `cursor`, `lang` and
 /// `format`. Unknown parameters are refused (serde `deny_unknown_fields`), so a typo never

@@ -4,36 +4,13 @@
 
 use actix_web::HttpResponseBuilder;
 use actix_web::http::header;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::error::AppError;
-use crate::models::releases::Release;
+pub use crate::models::releases::ReleaseRef;
+use crate::models::releases::{FindError, MissingRelease, Release};
 
 /// Response header naming the dataset release a response was read from.
 pub const RELEASE_HEADER: &str = "Data-Release";
-
-/// The release a response was read from, as it appears in JSON bodies.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ReleaseRef {
-    /// `plan` or `registries/<slug>`.
-    pub dataset: String,
-    pub number: i64,
-    pub created_at: String,
-    /// Whether the request pinned this release (`?release=`); unpinned reads show the latest.
-    pub pinned: bool,
-}
-
-impl ReleaseRef {
-    pub fn new(release: &Release, pinned: bool) -> Self {
-        ReleaseRef {
-            dataset: release.dataset.clone(),
-            number: release.number,
-            created_at: release.created_at.clone(),
-            pinned,
-        }
-    }
-}
 
 /// `Data-Release: <dataset>@<number>` — what the caching layer derives validators from.
 pub fn header_value(release: &Release) -> String {
@@ -60,24 +37,25 @@ pub fn http_date(rfc3339: &str) -> Option<String> {
 
 /// `?release=<n>`: a positive release number.
 pub fn parse_param(raw: Option<&str>) -> Result<Option<i64>, AppError> {
-    match raw {
-        None => Ok(None),
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if n >= 1 => Ok(Some(n)),
-            _ => Err(AppError::invalid(
-                "release",
-                format!("{text:?} is not a release number (1, 2, …)"),
-            )),
-        },
-    }
+    Ok(crate::models::params::release_number(raw)?)
 }
 
 /// 404 for a release number a dataset does not have.
 pub fn not_found(dataset: &str, number: i64, latest: Option<&Release>) -> AppError {
-    AppError::NotFound(match latest {
-        Some(l) => format!("release={number}: {dataset} has releases 1 to {}", l.number),
-        None => format!("release={number}: {dataset} has no release yet"),
-    })
+    AppError::from(FindError::Missing(MissingRelease {
+        dataset: dataset.to_owned(),
+        number,
+        latest: latest.map(|l| l.number),
+    }))
+}
+
+impl From<FindError> for AppError {
+    fn from(e: FindError) -> Self {
+        match e {
+            FindError::Missing(missing) => AppError::NotFound(missing.to_string()),
+            FindError::Database(e) => e.into(),
+        }
+    }
 }
 
 /// `If-Match` on a write to `dataset`: the release number the client's copy came from, taken

@@ -7,11 +7,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::ReadAt;
-use crate::api::csv::{self, Cell};
 use crate::api::dto::{ListBody, PageLinks};
 use crate::api::negotiate::{Format, LangContext};
 use crate::api::release::{self, ReleaseRef};
 use crate::error::AppError;
+use crate::formats::csv::{self, Cell};
 
 /// A type served as CSV: a fixed header and one row per record.
 pub trait CsvRecord {

@@ -1,6 +1,7 @@
 //! Languages and per-language text: which wording to serve when several languages exist.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -165,6 +166,43 @@ impl TextBundle {
             .get(field)
             .into_iter()
             .flat_map(|by_lang| by_lang.keys().copied())
+    }
+}
+
+/// Picks texts in the requested language and remembers every language actually served, for
+/// `Content-Language`.
+pub struct LangContext {
+    pub requested: Lang,
+    served: RefCell<BTreeSet<Lang>>,
+}
+
+impl LangContext {
+    pub fn new(requested: Lang) -> Self {
+        Self {
+            requested,
+            served: RefCell::new(BTreeSet::new()),
+        }
+    }
+
+    pub fn pick(&self, texts: &TextBundle, field: &str) -> Option<LocalizedText> {
+        let picked = texts.pick(field, self.requested);
+        if let Some(text) = &picked {
+            self.served.borrow_mut().insert(text.lang);
+        }
+        picked
+    }
+
+    /// Value of `Content-Language`: the languages of the texts in the body; `None` when the body
+    /// has no localized text.
+    pub fn content_language(&self) -> Option<String> {
+        let served = self.served.borrow();
+        (!served.is_empty()).then(|| {
+            served
+                .iter()
+                .map(|l| l.code())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
     }
 }
 

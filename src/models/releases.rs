@@ -71,6 +71,57 @@ pub fn find(conn: &mut DbConn, dataset: &str, number: i64) -> QueryResult<Option
         .optional()
 }
 
+/// A release number its dataset does not have, and the newest it has (to say so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingRelease {
+    pub dataset: String,
+    pub number: i64,
+    pub latest: Option<i64>,
+}
+
+impl std::fmt::Display for MissingRelease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (number, dataset) = (self.number, &self.dataset);
+        match self.latest {
+            Some(latest) => write!(f, "release={number}: {dataset} has releases 1 to {latest}"),
+            None => write!(f, "release={number}: {dataset} has no release yet"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FindError {
+    #[error("{0}")]
+    Missing(MissingRelease),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Release `number` of `dataset`, or what the dataset has instead.
+pub fn find_numbered(conn: &mut DbConn, dataset: &str, number: i64) -> Result<Release, FindError> {
+    match find(conn, dataset, number)? {
+        Some(release) => Ok(release),
+        None => Err(FindError::Missing(MissingRelease {
+            dataset: dataset.to_owned(),
+            number,
+            latest: latest(conn, dataset)?.map(|r| r.number),
+        })),
+    }
+}
+
+/// The release a read names: the one pinned (`?release=`), else the latest (none before the
+/// first import).
+pub fn read_at(
+    conn: &mut DbConn,
+    dataset: &str,
+    pinned: Option<i64>,
+) -> Result<Option<Release>, FindError> {
+    match pinned {
+        Some(number) => find_numbered(conn, dataset, number).map(Some),
+        None => Ok(latest(conn, dataset)?),
+    }
+}
+
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<Release>> {
     releases::table
         .find(id)
@@ -342,4 +393,26 @@ pub fn prune_changes(conn: &mut DbConn, keep_from: i64) -> QueryResult<usize> {
         }
         Ok(deleted)
     })
+}
+
+/// The release a response was read from, as it appears in JSON bodies.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReleaseRef {
+    /// `plan` or `registries/<slug>`.
+    pub dataset: String,
+    pub number: i64,
+    pub created_at: String,
+    /// Whether the request pinned this release (`?release=`); unpinned reads show the latest.
+    pub pinned: bool,
+}
+
+impl ReleaseRef {
+    pub fn new(release: &Release, pinned: bool) -> Self {
+        ReleaseRef {
+            dataset: release.dataset.clone(),
+            number: release.number,
+            created_at: release.created_at.clone(),
+            pinned,
+        }
+    }
 }

@@ -9,7 +9,12 @@ use utoipa::ToSchema;
 
 use crate::db::DbConn;
 use crate::db::schema::imports;
-use crate::models::releases::now;
+use crate::models::audit;
+use crate::models::registries::{
+    self,
+    import::{self, FileFormat, ImportError, ImportOptions, Publish},
+};
+use crate::models::releases::{self, Release, now};
 
 pub const RUNNING: &str = "running";
 pub const PUBLISHED: &str = "published";
@@ -229,4 +234,181 @@ pub fn list(
         .select(Upload::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// One upload to run: the registry, who sends it, and the spooled file.
+pub struct UploadRun<'a> {
+    pub slug: &'a str,
+    pub actor: &'a str,
+    pub file_name: Option<&'a str>,
+    pub media_type: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub format: FileFormat,
+    /// The release `If-Match` names: publish only as the one after it.
+    pub expected: Option<i64>,
+    pub max_rows: u64,
+    /// A file without items may empty the registry.
+    pub allow_empty: bool,
+    /// The file, spooled; its size and SHA-256 (hex).
+    pub path: &'a std::path::Path,
+    pub bytes: u64,
+    pub sha256: &'a str,
+}
+
+/// How an upload ended.
+pub enum Ran {
+    /// An upload with the same idempotency key ran before: its record and release.
+    Replayed(Upload, Option<Release>),
+    /// Published: the upload's record and the release (none when nothing changed).
+    Done(Upload, Option<Release>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("no registry with slug {0:?}")]
+    NoRegistry(String),
+    /// The file was refused (or the precondition failed); the refusal is recorded.
+    #[error("{0}")]
+    Rejected(ImportError),
+    #[error("reopen spooled upload: {0}")]
+    Spool(std::io::Error),
+    #[error("upload {0} vanished")]
+    Vanished(i64),
+    /// Not the file's fault (busy, timeout, connection lost): the upload is recorded as
+    /// interrupted, so a retry with the same key runs it again.
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Runs one upload on one connection, which holds the upload's running mark throughout: records
+/// it as running (or finds the earlier run of its idempotency key), imports the file, and either
+/// publishes the release and records the upload and its audit entry in one transaction, or
+/// records the refusal (`problem` says how the refusal reads to the caller).
+pub fn run(
+    conn: &mut DbConn,
+    upload: &UploadRun<'_>,
+    problem: impl Fn(&ImportError) -> serde_json::Value,
+) -> Result<Ran, RunError> {
+    let slug = upload.slug;
+    let registry =
+        registries::find(conn, slug)?.ok_or_else(|| RunError::NoRegistry(slug.to_owned()))?;
+    let dataset = releases::registry_dataset(slug);
+    let label = upload.actor;
+    // Opened before the upload is recorded, so no early return leaves it `running`.
+    let file = std::fs::File::open(upload.path).map_err(RunError::Spool)?;
+    let begun = begin(
+        conn,
+        &NewUpload {
+            registry: slug,
+            actor: label,
+            file_name: upload.file_name,
+            media_type: upload.media_type,
+            bytes: upload.bytes as i64,
+            sha256: upload.sha256,
+            idempotency_key: upload.idempotency_key,
+        },
+    )?;
+    let id = match begun {
+        Begun::Repeated(earlier) => {
+            let release = match earlier.release_id {
+                Some(rid) => releases::find_by_id(conn, rid)?,
+                None => None,
+            };
+            return Ok(Ran::Replayed(*earlier, release));
+        }
+        Begun::Started(id) => id,
+    };
+    let origin = format!(
+        "upload {} by {label}",
+        upload.file_name.unwrap_or("(unnamed file)")
+    );
+    let options = ImportOptions {
+        origin: &origin,
+        publish: Publish::Always,
+        max_rows: Some(upload.max_rows),
+        allow_empty: upload.allow_empty,
+    };
+    log::info!(
+        "upload {id}: importing {} bytes into {slug} for {label}",
+        upload.bytes
+    );
+    let file_name = upload.file_name;
+    let result = import::import_with(
+        conn,
+        &registry,
+        upload.format,
+        file,
+        &options,
+        |conn, summary| {
+            let release = summary.release.as_ref();
+            if let (Some(expected), Some(release)) = (upload.expected, release)
+                && release.number != expected + 1
+            {
+                return Err(ImportError::Precondition(format!(
+                    "If-Match names {dataset}@{expected}, but release {} was published since; \
+                 read the registry again and retry",
+                    release.number - 1
+                )));
+            }
+            finish(conn, id, PUBLISHED, release.map(|r| r.id), None)?;
+            audit::record(
+                conn,
+                audit::Record {
+                    actor: label,
+                    action: "import.published",
+                    target: &format!("registries/{slug}"),
+                    before: None,
+                    after: Some(serde_json::json!({
+                        "upload_id": id, "file_name": file_name, "sha256": upload.sha256,
+                        "bytes": upload.bytes, "rows": summary.rows,
+                        "release": release.map(|r| r.number),
+                    })),
+                    release_id: release.map(|r| r.id),
+                },
+            )?;
+            Ok(())
+        },
+    );
+    let outcome = match result {
+        Ok(summary) => Ok(summary.release),
+        Err(ImportError::Database(e)) => {
+            if let Err(e) = finish(conn, id, INTERRUPTED, None, None) {
+                log::error!("upload {id}: recording the interruption failed: {e}");
+            }
+            if let Err(e) = release_lock(conn, id) {
+                log::warn!("upload {id}: freeing its running mark failed: {e}");
+            }
+            return Err(RunError::Database(e));
+        }
+        Err(refused) => {
+            let problem = problem(&refused);
+            let recorded = conn.write_transaction(|conn| -> QueryResult<()> {
+                finish(conn, id, REJECTED, None, Some(&problem))?;
+                audit::record(
+                    conn,
+                    audit::Record {
+                        actor: label,
+                        action: "import.rejected",
+                        target: &format!("registries/{slug}"),
+                        before: None,
+                        after: Some(serde_json::json!({
+                            "upload_id": id, "file_name": file_name, "sha256": upload.sha256,
+                            "problem": problem,
+                        })),
+                        release_id: None,
+                    },
+                )
+            });
+            if let Err(e) = recorded {
+                log::error!("upload {id}: recording the refusal failed: {e}");
+            }
+            Err(RunError::Rejected(refused))
+        }
+    };
+    if let Err(e) = release_lock(conn, id) {
+        log::warn!("upload {id}: freeing its running mark failed: {e}");
+    }
+    let release = outcome?;
+    let upload = find(conn, id)?.ok_or(RunError::Vanished(id))?;
+    Ok(Ran::Done(upload, release))
 }

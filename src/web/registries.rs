@@ -7,15 +7,21 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
-use crate::api::negotiate::LangContext;
-use crate::api::v1::registries::{BrowsedPage, browse_items};
-use crate::api::{AppState, run};
+use crate::api::{AppState, run, run_app};
+use crate::error::AppError;
+use crate::formats::Format;
+use crate::formats::items::CsvOptions;
 use crate::models::PageRequest;
 use crate::models::lang::Lang;
-use crate::models::registries;
+use crate::models::lang::LangContext;
 use crate::models::registries::geometry::GeometryKind;
+use crate::models::registries::items::{
+    self as registry_items, ItemParams, ItemRow, ItemsPage, ItemsRead, Texts,
+};
 use crate::models::registries::query::Operator;
 use crate::models::registries::schema::{Field, FieldType};
+use crate::models::registries::{self, Registry};
+use crate::models::releases::Release;
 use crate::web::i18n::{Msg, code_label, t};
 use crate::web::layout::{
     Citations, Page, PageContext, paragraphs, provenance_mark, text, unknown,
@@ -120,7 +126,7 @@ pub async fn registry(
             params.push(("limit".into(), WEB_PAGE_SIZE.to_string()));
         }
         let query = serde_urlencoded::to_string(&params).unwrap_or_default();
-        let page = browse_items(&state, slug.clone(), &query, lang, WEB_PAGE_SIZE).await?;
+        let page = browse_items(&state, slug.clone(), &query).await?;
         let api = format!("/api/v1/registries/{slug}/items?{query}&lang={lang}");
         let title = LangContext::new(lang)
             .pick(&page.registry.texts, "title")
@@ -135,6 +141,80 @@ pub async fn registry(
         })
     })
     .await
+}
+
+/// A page of the registry browser: read with the parameters, parsing and query of
+/// `GET /registries/{slug}/items` (JSON), so a page and its API call always agree.
+struct BrowsedPage {
+    /// The registry with all its texts (field labels for the table header).
+    registry: Registry,
+    release: Option<Release>,
+    page: ItemsPage,
+    /// The item's properties, in the order of `page.items`.
+    properties: Vec<serde_json::Map<String, serde_json::Value>>,
+}
+
+impl BrowsedPage {
+    fn items(
+        &self,
+    ) -> impl Iterator<Item = (&ItemRow, &serde_json::Map<String, serde_json::Value>)> {
+        self.page.items.iter().zip(&self.properties)
+    }
+}
+
+/// Reads one page of items for `/registries/{slug}`: `query_string` is the page's own, which
+/// takes the item parameters of the JSON API (and `lang`).
+async fn browse_items(
+    state: &AppState,
+    slug: String,
+    query_string: &str,
+) -> Result<BrowsedPage, AppError> {
+    let params = ItemParams::parse(query_string)?;
+    if let Some(name) = ["format", "download"]
+        .into_iter()
+        .find(|name| params.get(name).is_some())
+    {
+        return Err(AppError::invalid(
+            name,
+            "belongs to the API and download links, not to this page",
+        ));
+    }
+    CsvOptions::from_params(&params, Format::Json)?;
+    let request = registry_items::ItemRequest {
+        texts: Texts::All,
+        ..params.request(slug, Some(WEB_PAGE_SIZE))?
+    };
+    let counts = state.item_counts.clone();
+    let ItemsRead {
+        registry,
+        query,
+        release,
+        page,
+        ..
+    } = run_app(state, move |conn| {
+        Ok(registry_items::read(conn, &request, &counts)?)
+    })
+    .await?;
+    let page = page.unwrap_or_default();
+    // Fields left out with `fields=` show as unknown, as the API leaves them out.
+    let properties = page
+        .items
+        .iter()
+        .map(|row| {
+            let mut stored: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&row.data).unwrap_or_default();
+            if let Some(chosen) = &query.fields {
+                stored.retain(|name, _| chosen.contains(name));
+            }
+            stored
+        })
+        .collect();
+    Ok(BrowsedPage {
+        registry,
+        release,
+        page,
+        properties,
+    })
 }
 
 /// The value of a query parameter of the page.
@@ -212,7 +292,7 @@ fn registry_body(
             .get(&f.name)
             .and_then(|texts| pick.pick(texts, "label"))
     };
-    let next = page.next_cursor.as_ref().map(|cursor| {
+    let next = page.page.next_cursor.as_ref().map(|cursor| {
         let mut pairs: Vec<(String, String)> = params
             .iter()
             .filter(|(k, _)| k != "cursor")
@@ -345,10 +425,10 @@ fn registry_body(
                     label for="filter-limit" { (t(lang, Msg::PageSize)) }
                     select #filter-limit name="limit" {
                         @for size in PAGE_SIZES {
-                            option value=(size) selected[page.limit == size] { (size) }
+                            option value=(size) selected[page.page.limit == size] { (size) }
                         }
-                        @if !PAGE_SIZES.contains(&page.limit) {
-                            option value=(page.limit) selected { (page.limit) }
+                        @if !PAGE_SIZES.contains(&page.page.limit) {
+                            option value=(page.page.limit) selected { (page.page.limit) }
                         }
                     }
                 }
@@ -362,10 +442,10 @@ fn registry_body(
 
         section aria-labelledby="results-heading" {
             h2 #results-heading { (t(lang, Msg::Items)) }
-            p #item-count data-count=(page.total) role="status" {
+            p #item-count data-count=(page.page.total) role="status" {
                 (t(lang, Msg::Matching)) ": "
-                @if !page.total_exact { (t(lang, Msg::AtLeast)) " " }
-                strong { (page.total) }
+                @if !page.page.total_exact { (t(lang, Msg::AtLeast)) " " }
+                strong { (page.page.total) }
             }
             div.downloads {
                 h3 { (t(lang, Msg::Download)) }
@@ -378,13 +458,13 @@ fn registry_body(
             }
             @if r.geometry != GeometryKind::None {
                 // A map of nothing helps no one: say so instead.
-                @if page.items.iter().all(|item| item["geometry"].is_null()) {
+                @if page.page.items.iter().all(|item| item.geometry.is_none()) {
                     p.hint { (t(lang, Msg::MapNoGeometry)) }
                 } @else {
                     (map_section(lang, state, slug, params))
                 }
             }
-            @if page.items.is_empty() {
+            @if page.page.items.is_empty() {
                 p.empty { (t(lang, Msg::NoItems)) }
             }
             div.table-scroll role="region" aria-labelledby="items-caption" tabindex="0" {
@@ -398,10 +478,10 @@ fn registry_body(
                         }
                     }
                     tbody {
-                        @for item in &page.items {
+                        @for (item, properties) in page.items() {
                             tr {
                                 @for f in &fields {
-                                    td class=[(f.name == r.row.id_field).then_some("id")] { (cell(lang, &item["properties"][f.name.as_str()], f, slug, item, &r.row.id_field)) }
+                                    td class=[(f.name == r.row.id_field).then_some("id")] { (cell(lang, properties.get(&f.name).unwrap_or(&serde_json::Value::Null), f, slug, item, &r.row.id_field)) }
                                 }
                             }
                         }
@@ -521,7 +601,7 @@ fn cell(
     value: &serde_json::Value,
     f: &Field,
     slug: &str,
-    item: &serde_json::Value,
+    item: &ItemRow,
     id_field: &str,
 ) -> Markup {
     use serde_json::Value;
@@ -532,7 +612,7 @@ fn cell(
         other => other.to_string(),
     };
     if f.name == id_field {
-        let id = item["id"].as_str().unwrap_or_default();
+        let id = &item.item_id;
         return html! {
             a href={ "/api/v1/registries/" (slug) "/items/" (urlencoding(id)) } { (shown) }
         };

@@ -691,7 +691,7 @@ both_backends!(
 );
 
 both_backends!(streamed_export_spans_many_batches, |app| {
-    use opengov_api::api::items::EXPORT_BATCH;
+    use opengov_api::models::registries::items::EXPORT_BATCH;
     use opengov_api::models::registries::{self, import};
     let rows = EXPORT_BATCH as usize * 2 + 345;
     let mut file = String::from(

@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::api::spec::written_schema;
 use crate::api::{AppState, respond, run_app};
 use crate::error::{AppError, Problem};
+use crate::formats::rdf;
 use crate::models::catalog;
 
 written_schema!(
@@ -61,8 +62,8 @@ async fn catalog(
         let graph = catalog::build(&data, &base, &operator)
             .map_err(|e| AppError::invalid("Host", e.to_string()))?;
         match syntax {
-            Syntax::JsonLd => catalog::to_json_ld(&graph),
-            Syntax::Turtle => catalog::to_turtle(&graph),
+            Syntax::JsonLd => rdf::to_json_ld(&graph),
+            Syntax::Turtle => rdf::to_turtle(&graph),
         }
         .map_err(|e| AppError::Internal(format!("catalog serialisation: {e}")))
     })

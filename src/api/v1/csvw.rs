@@ -7,7 +7,8 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use crate::api::spec::written_schema;
 use crate::api::{AppState, respond, run_app};
 use crate::error::AppError;
-use crate::models::{csvw, institutions, registries};
+use crate::formats::csvw;
+use crate::models::{institutions, registries};
 
 /// No parameters; unknown ones are refused.
 #[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]

@@ -18,14 +18,10 @@ use crate::api::auth::Authenticated;
 use crate::api::metrics::ImportOutcome;
 use crate::api::{AppState, run_primary};
 use crate::error::AppError;
-use crate::models::audit;
-use crate::models::registries::import::{
-    self, FileFormat, ImportError, ImportOptions, ImportProblem, Publish,
-};
+use crate::models::registries::import::{self, FileFormat, ImportError, ImportProblem};
 use crate::models::registries::{self, hex};
 use crate::models::releases::{self, Release};
-use crate::models::tokens::Actor;
-use crate::models::uploads::{self, Begun, NewUpload, Upload};
+use crate::models::uploads::{self, Ran, RunError, Upload, UploadRun};
 
 const MAX_KEY_CHARS: usize = 200;
 const MAX_FILE_NAME_CHARS: usize = 255;
@@ -328,195 +324,49 @@ fn location(upload: &Upload) -> String {
     )
 }
 
-/// An upload, as the request describes it.
-struct UploadRequest {
-    slug: String,
-    actor: Actor,
-    file_name: Option<String>,
-    media_type: String,
-    key: Option<String>,
-    format: FileFormat,
-    /// The release `If-Match` names.
-    expected: Option<i64>,
-    max_rows: u64,
-    /// `?allow_empty=true`: a file without items may empty the registry.
-    allow_empty: bool,
-}
-
-/// What the blocking part of an upload ended with.
-enum Ran {
-    Replayed(Upload, Option<Release>),
-    Done(Upload, Option<Release>),
-}
-
-/// Records, imports and finishes one upload on one connection (which holds the upload's
-/// running mark throughout).
-fn run_upload(
-    conn: &mut crate::db::DbConn,
-    request: UploadRequest,
-    spooled: &Spooled,
-) -> Result<Ran, AppError> {
-    let UploadRequest {
-        slug,
-        actor,
-        file_name,
-        media_type,
-        key,
-        format,
-        expected,
-        max_rows,
-        allow_empty,
-    } = request;
-    let slug = slug.as_str();
-    let registry = registries::find(conn, slug)?
-        .ok_or_else(|| AppError::NotFound(format!("no registry with slug {slug:?}")))?;
-    let dataset = releases::registry_dataset(slug);
-    let label = actor.label();
-    // Opened before the upload is recorded, so no early return leaves it `running`.
-    let file = std::fs::File::open(spooled.file.path())
-        .map_err(|e| AppError::Internal(format!("reopen spooled upload: {e}")))?;
-    let begun = uploads::begin(
-        conn,
-        &NewUpload {
-            registry: slug,
-            actor: &label,
-            file_name: file_name.as_deref(),
-            media_type: &media_type,
-            bytes: spooled.bytes as i64,
-            sha256: &spooled.sha256,
-            idempotency_key: key.as_deref(),
-        },
-    )?;
-    let id = match begun {
-        Begun::Repeated(earlier) => {
-            let release = match earlier.release_id {
-                Some(rid) => releases::find_by_id(conn, rid)?,
-                None => None,
-            };
-            return Ok(Ran::Replayed(*earlier, release));
-        }
-        Begun::Started(id) => id,
-    };
-    let origin = format!(
-        "upload {} by {label}",
-        file_name.as_deref().unwrap_or("(unnamed file)")
-    );
-    let options = ImportOptions {
-        origin: &origin,
-        publish: Publish::Always,
-        max_rows: Some(max_rows),
-        allow_empty,
-    };
-    log::info!(
-        "upload {id}: importing {} bytes into {slug} for {label}",
-        spooled.bytes
-    );
-    let result = import::import_with(conn, &registry, format, file, &options, |conn, summary| {
-        let release = summary.release.as_ref();
-        if let (Some(expected), Some(release)) = (expected, release)
-            && release.number != expected + 1
-        {
-            return Err(ImportError::Precondition(format!(
-                "If-Match names {dataset}@{expected}, but release {} was published since; \
-                 read the registry again and retry",
-                release.number - 1
-            )));
-        }
-        uploads::finish(conn, id, uploads::PUBLISHED, release.map(|r| r.id), None)?;
-        audit::record(
-            conn,
-            audit::Record {
-                actor: &label,
-                action: "import.published",
-                target: &format!("registries/{slug}"),
-                before: None,
-                after: Some(serde_json::json!({
-                    "upload_id": id, "file_name": file_name, "sha256": spooled.sha256,
-                    "bytes": spooled.bytes, "rows": summary.rows,
-                    "release": release.map(|r| r.number),
-                })),
-                release_id: release.map(|r| r.id),
-            },
-        )?;
-        Ok(())
-    });
-    let outcome = match result {
-        Ok(summary) => Ok(summary.release),
-        Err(e) => {
-            let error = match e {
-                ImportError::Refused { problems, total } => {
-                    let first = problems
-                        .first()
-                        .map(ToString::to_string)
-                        .unwrap_or_default();
-                    AppError::ImportRefused {
-                        detail: format!(
-                            "the file was refused, nothing changed: {total} problem(s); first: {first}"
-                        ),
-                        errors: serde_json::to_value(&problems).unwrap_or_default(),
-                    }
-                }
-                ImportError::Empty { registry, items } => {
-                    let message = import::empty_file_message(&registry, items);
-                    let problem = ImportProblem {
-                        line: None,
-                        column: None,
-                        pointer: None,
-                        message: message.clone(),
-                    };
-                    AppError::ImportRefused {
-                        detail: format!(
-                            "the file was refused, nothing changed: {message}; to remove every \
-                             item deliberately, send the file again with ?allow_empty=true"
-                        ),
-                        errors: serde_json::to_value([problem]).unwrap_or_default(),
-                    }
-                }
-                ImportError::Precondition(detail) => AppError::PreconditionFailed(detail),
-                ImportError::Database(e) => {
-                    // Not the file's fault (busy, timeout, connection lost): the upload is
-                    // interrupted, so a retry with the same key runs it again.
-                    let error = AppError::from(e);
-                    if let Err(e) = uploads::finish(conn, id, uploads::INTERRUPTED, None, None) {
-                        log::error!("upload {id}: recording the interruption failed: {e}");
-                    }
-                    if let Err(e) = uploads::release_lock(conn, id) {
-                        log::warn!("upload {id}: freeing its running mark failed: {e}");
-                    }
-                    return Err(error);
-                }
-            };
-            let problem = serde_json::to_value(error.to_problem(None)).unwrap_or_default();
-            let failed = conn.write_transaction(|conn| -> diesel::QueryResult<()> {
-                uploads::finish(conn, id, uploads::REJECTED, None, Some(&problem))?;
-                audit::record(
-                    conn,
-                    audit::Record {
-                        actor: &label,
-                        action: "import.rejected",
-                        target: &format!("registries/{slug}"),
-                        before: None,
-                        after: Some(serde_json::json!({
-                            "upload_id": id, "file_name": file_name, "sha256": spooled.sha256,
-                            "problem": problem,
-                        })),
-                        release_id: None,
-                    },
-                )
-            });
-            if let Err(e) = failed {
-                log::error!("upload {id}: recording the refusal failed: {e}");
+/// How a refused upload reads to the caller (and is recorded in the upload).
+fn refusal(e: &ImportError) -> AppError {
+    match e {
+        ImportError::Refused { problems, total } => {
+            let first = problems
+                .first()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            AppError::ImportRefused {
+                detail: format!(
+                    "the file was refused, nothing changed: {total} problem(s); first: {first}"
+                ),
+                errors: serde_json::to_value(problems).unwrap_or_default(),
             }
-            Err(error)
         }
-    };
-    if let Err(e) = uploads::release_lock(conn, id) {
-        log::warn!("upload {id}: freeing its running mark failed: {e}");
+        ImportError::Empty { registry, items } => {
+            let message = import::empty_file_message(registry, *items);
+            let problem = ImportProblem {
+                line: None,
+                column: None,
+                pointer: None,
+                message: message.clone(),
+            };
+            AppError::ImportRefused {
+                detail: format!(
+                    "the file was refused, nothing changed: {message}; to remove every \
+                     item deliberately, send the file again with ?allow_empty=true"
+                ),
+                errors: serde_json::to_value([problem]).unwrap_or_default(),
+            }
+        }
+        ImportError::Precondition(detail) => AppError::PreconditionFailed(detail.clone()),
+        ImportError::Database(e) => AppError::Internal(e.to_string()),
     }
-    let release = outcome?;
-    let upload = uploads::find(conn, id)?
-        .ok_or_else(|| AppError::Internal(format!("upload {id} vanished")))?;
-    Ok(Ran::Done(upload, release))
+}
+
+fn run_error(e: RunError) -> AppError {
+    match e {
+        RunError::NoRegistry(_) => AppError::NotFound(e.to_string()),
+        RunError::Rejected(refused) => refusal(&refused),
+        RunError::Spool(_) | RunError::Vanished(_) => AppError::Internal(e.to_string()),
+        RunError::Database(e) => e.into(),
+    }
 }
 
 /// Upload a registry file as its next release (scope `registry:<slug>:publish`).
@@ -607,19 +457,30 @@ pub async fn upload_file(
         }
     };
     let sha256 = spooled.sha256.clone();
-    let request = UploadRequest {
-        slug,
-        actor,
-        file_name,
-        media_type,
-        key,
-        format,
-        expected,
-        max_rows: state.uploads.max_rows,
-        allow_empty,
-    };
+    let max_rows = state.uploads.max_rows;
     let started = std::time::Instant::now();
-    let ran = run_primary(&state, move |conn| run_upload(conn, request, &spooled)).await;
+    let ran = run_primary(&state, move |conn| {
+        let label = actor.label();
+        let upload = UploadRun {
+            slug: &slug,
+            actor: &label,
+            file_name: file_name.as_deref(),
+            media_type: &media_type,
+            idempotency_key: key.as_deref(),
+            format,
+            expected,
+            max_rows,
+            allow_empty,
+            path: spooled.file.path(),
+            bytes: spooled.bytes,
+            sha256: &spooled.sha256,
+        };
+        uploads::run(conn, &upload, |refused| {
+            serde_json::to_value(refusal(refused).to_problem(None)).unwrap_or_default()
+        })
+        .map_err(run_error)
+    })
+    .await;
     let took = started.elapsed();
     let imported = !matches!(ran, Ok(Ran::Replayed(..)));
     let (answer, outcome) = match ran {

@@ -9,12 +9,11 @@ use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::csv::{self, Cell};
 use crate::api::dto::classified_cell;
 use crate::api::dto::{
     DateValue, ListBody, RecordLinks, SourceRef, date, provenance, source_refs, text_cells,
 };
-use crate::api::items::{CsvOptions, Delimiter, Renderer, position_after, stream_export};
+use crate::api::items::stream_export;
 use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::pagination;
 use crate::api::params::{list_params, record_params};
@@ -22,21 +21,27 @@ use crate::api::release::{self, ReleaseRef};
 use crate::api::respond::{self, CsvRecord, Listing};
 use crate::api::spec::written_schema;
 use crate::api::{AppState, ReadAt, run, run_app};
-use crate::db::items::{self, Select, Version};
+use crate::db::PooledConn;
 use crate::error::AppError;
+use crate::formats::csv::{self, Cell};
+use crate::formats::items::{CsvOptions, PageEnvelope, Renderer};
 use crate::models::lang::{Lang, LocalizedText};
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::registries::geometry::GeometryKind;
-use crate::models::registries::query::{self, Operator};
+use crate::models::registries::items::{
+    self as registry_items, ItemParams, ItemRequest, ItemsRead, Texts,
+};
+pub use crate::models::registries::items::{
+    CountName, CsvHeaderName, DelimiterName, ItemFormatName, ItemQueryParams,
+};
+use crate::models::registries::query::Operator;
 use crate::models::registries::schema::FieldType;
 use crate::models::registries::{self, Registry};
-use crate::models::releases::{self, Release};
+use crate::models::releases::Release;
 use crate::models::vocab::{UpdateFrequency, parse_stored};
 
 /// Formats of registry items.
 const ITEM_FORMATS: &[Format] = &[Format::Json, Format::Csv, Format::GeoJson, Format::NdJson];
-/// Filtered totals are counted up to this many items unless `count=exact`.
-pub const COUNT_CAP: i64 = 1000;
 
 /// How often a registry is updated, in both vocabularies.
 #[derive(Debug, Serialize, ToSchema)]
@@ -337,380 +342,6 @@ pub async fn get_registry(
     Ok(response)
 }
 
-/// Parameters of item requests that are not filters. Everything else in the query string is a
-/// filter on a schema field (`field=value`, `field__op=value`) or refused.
-#[derive(Debug, Default, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)] // Documentation of the parameters parsed by `ItemParams::parse`.
-pub struct ItemQueryParams {
-    /// Read this release of the registry (see `/registries/{slug}/releases`) instead of the
-    /// latest: the answer never changes and is cached as immutable. Unpinned pages name the
-    /// release they were read from, and their cursors stay on it.
-    #[param(value_type = Option<i64>, minimum = 1, example = 1)]
-    release: Option<String>,
-    /// Page size, 1 to 1000. JSON pages default to 100; CSV, GeoJSON and NDJSON without `limit`
-    /// are complete exports streamed in batches (never truncated).
-    #[param(value_type = Option<u32>, minimum = 1, maximum = 1000)]
-    limit: Option<String>,
-    /// Opaque cursor from the previous page (`next_cursor` or `Link: rel="next"`), bound to the
-    /// filters and sort it was issued for.
-    cursor: Option<String>,
-    /// Sort by schema fields, comma-separated, `-` for descending (`sort=-year,name`); nulls last;
-    /// ties in the order of the publisher's file. Default: the file's order (in the release read).
-    #[param(example = "-year,name")]
-    sort: Option<String>,
-    /// Only these fields (comma-separated; the id field is always included).
-    #[param(example = "name,year")]
-    fields: Option<String>,
-    /// Full-text search over the text fields: every word must occur (case-insensitive, Cyrillic
-    /// aware, apostrophes unified).
-    #[param(example = "кам'янецька")]
-    q: Option<String>,
-    /// Items whose bounding box intersects `minLon,minLat,maxLon,maxLat` (WGS84).
-    #[param(example = "26.95,49.40,27.00,49.44")]
-    bbox: Option<String>,
-    /// `exact` counts every match; by default a filtered total is counted up to 1000 and
-    /// `total_exact` says whether it is exact.
-    #[param(value_type = Option<CountName>)]
-    count: Option<String>,
-    /// Language of CSV labels (`header=labels`) and of the sample notice: uk, en or es.
-    #[param(value_type = Option<Lang>)]
-    lang: Option<String>,
-    /// `json`, `csv`, `geojson` or `ndjson` (overrides `Accept`; not needed with an extension).
-    #[param(value_type = Option<ItemFormatName>)]
-    format: Option<String>,
-    /// CSV: start with a UTF-8 byte-order mark so Excel detects UTF-8 (`true`/`false`, default false).
-    #[param(value_type = Option<bool>)]
-    bom: Option<String>,
-    /// CSV column separator: `comma` (default), `semicolon` (Excel in comma-decimal locales) or `tab`.
-    #[param(value_type = Option<DelimiterName>, example = "semicolon")]
-    delimiter: Option<String>,
-    /// CSV header row: `names` (field names, default) or `labels` (field labels in `lang`).
-    #[param(value_type = Option<CsvHeaderName>, example = "labels")]
-    header: Option<String>,
-    /// CSV/GeoJSON/NDJSON: `true` sends `Content-Disposition: attachment` with a file name of
-    /// the registry slug and today's date.
-    #[param(value_type = Option<bool>)]
-    download: Option<String>,
-    /// CSV: text cells starting with `=`, `+`, `-`, `@`, tab or carriage return get a leading
-    /// `'` so spreadsheets show them instead of running them (default `true`; `false` keeps
-    /// them as stored).
-    #[param(value_type = Option<bool>)]
-    neutralise_formulas: Option<String>,
-}
-
-/// Item formats (`?format=`).
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // Documentation only: values are parsed in `negotiate::format`.
-pub enum ItemFormatName {
-    Json,
-    Csv,
-    Geojson,
-    Ndjson,
-}
-
-/// How to count the matches (`?count=`).
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // Documentation only: parsed by `ItemParams::parse`.
-pub enum CountName {
-    Exact,
-}
-
-/// CSV column separators (`?delimiter=`).
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // Documentation only: parsed by `Delimiter::parse`.
-pub enum DelimiterName {
-    Comma,
-    Semicolon,
-    Tab,
-}
-
-/// CSV header rows (`?header=`).
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // Documentation only: parsed by `ItemParams::parse`.
-pub enum CsvHeaderName {
-    Names,
-    Labels,
-}
-
-const CONTROL_PARAMS: [&str; 12] = [
-    "release",
-    "limit",
-    "cursor",
-    "count",
-    "lang",
-    "format",
-    "bom",
-    "delimiter",
-    "header",
-    "download",
-    "neutralise_formulas",
-    "expand",
-];
-
-/// Parsed control parameters; the rest of the query string is the item query.
-struct ItemParams {
-    control: BTreeMap<String, String>,
-    query_pairs: Vec<(String, String)>,
-}
-
-impl ItemParams {
-    fn parse(query_string: &str) -> Result<Self, AppError> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(query_string).map_err(|e| AppError::InvalidParameter {
-                parameter: None,
-                detail: format!("malformed query string: {e}"),
-            })?;
-        let mut control = BTreeMap::new();
-        let mut query_pairs = Vec::new();
-        for (key, value) in pairs {
-            if key == "expand" {
-                return Err(AppError::invalid("expand", "items have nothing to expand"));
-            }
-            if CONTROL_PARAMS.contains(&key.as_str()) {
-                if control.insert(key.clone(), value).is_some() {
-                    return Err(AppError::invalid(key, "is given more than once"));
-                }
-            } else {
-                query_pairs.push((key, value));
-            }
-        }
-        Ok(ItemParams {
-            control,
-            query_pairs,
-        })
-    }
-
-    fn get(&self, name: &str) -> Option<&str> {
-        self.control.get(name).map(String::as_str)
-    }
-
-    fn flag(&self, name: &str, default: bool) -> Result<bool, AppError> {
-        match self.get(name) {
-            None => Ok(default),
-            Some("true") => Ok(true),
-            Some("false") => Ok(false),
-            Some(other) => Err(AppError::invalid(
-                name,
-                format!("{other:?} is not true or false"),
-            )),
-        }
-    }
-
-    /// `count=exact`: count every match instead of stopping at the cap.
-    fn exact_count(&self) -> Result<bool, AppError> {
-        match self.get("count") {
-            None => Ok(false),
-            Some("exact") => Ok(true),
-            Some(other) => Err(AppError::invalid(
-                "count",
-                format!("{other:?} is not exact"),
-            )),
-        }
-    }
-
-    fn csv_options(&self, format: Format) -> Result<CsvOptions, AppError> {
-        let options = CsvOptions {
-            bom: self.flag("bom", false)?,
-            delimiter: match self.get("delimiter") {
-                None => Delimiter::Comma,
-                Some(d) => Delimiter::parse(d).ok_or_else(|| {
-                    AppError::invalid("delimiter", format!("{d:?} is not comma, semicolon or tab"))
-                })?,
-            },
-            labels: match self.get("header") {
-                None | Some("names") => false,
-                Some("labels") => true,
-                Some(other) => {
-                    return Err(AppError::invalid(
-                        "header",
-                        format!("{other:?} is not names or labels"),
-                    ));
-                }
-            },
-            neutralise_formulas: self.flag("neutralise_formulas", true)?,
-        };
-        if format != Format::Csv {
-            for name in ["bom", "delimiter", "header", "neutralise_formulas"] {
-                if self.get(name).is_some() {
-                    return Err(AppError::invalid(name, "applies to CSV only"));
-                }
-            }
-        }
-        Ok(options)
-    }
-}
-
-fn query_error(e: query::QueryError) -> AppError {
-    AppError::invalid(e.parameter, e.detail)
-}
-
-/// What the items handler learns from the database before answering.
-struct Prepared {
-    registry: Registry,
-    parsed: query::ItemQuery,
-    select: Select,
-    /// The release read (none before the first import).
-    release: Option<Release>,
-    /// For a page: its rows (one extra when more follow), total and whether it is exact.
-    page: Option<(Vec<items::ItemRow>, i64, bool)>,
-    /// Why an empty page is empty, when the caller can do something about it.
-    hint: Option<String>,
-}
-
-/// Everything about an items request that needs no database.
-struct ItemRequest {
-    slug: String,
-    format: Format,
-    lang: Lang,
-    csv: CsvOptions,
-    download: bool,
-    exact_count: bool,
-    /// `None`: a complete export.
-    limit: Option<u32>,
-    cursor: Option<String>,
-    /// `?release=`: read this release instead of the latest.
-    release: Option<i64>,
-    pairs: Vec<(String, String)>,
-}
-
-/// Loads the registry, parses the query against its schema and, for a page, reads it — all on one
-/// pooled connection in one blocking step. The connection is handed back for a streamed export.
-fn prepare(
-    conn: &mut crate::db::DbConn,
-    request: &ItemRequest,
-    counts: &crate::api::ItemCounts,
-) -> Result<Prepared, AppError> {
-    let mut registry = registries::find_schema(conn, &request.slug)?
-        .ok_or_else(|| AppError::NotFound(format!("no registry {:?}", request.slug)))?;
-    // Texts cost queries: field labels only for CSV `header=labels`, the sample notice only for
-    // JSON pages of sample registries.
-    if request.csv.labels {
-        registry = registries::find(conn, &request.slug)?.unwrap_or(registry);
-    } else if registry.row.sample && request.format == Format::Json {
-        registries::load_own_texts(conn, &mut registry)?;
-    }
-    if request.format == Format::GeoJson && registry.geometry == GeometryKind::None {
-        return Err(AppError::NotAcceptable(format!(
-            "registry {:?} has no geometry: no GeoJSON; use JSON, CSV or NDJSON",
-            registry.slug()
-        )));
-    }
-    let parsed = query::parse(&registry, &request.pairs).map_err(query_error)?;
-    let mut pinned = request.release;
-    let after = match &request.cursor {
-        None => None,
-        Some(cursor) => {
-            let fingerprint = pagination::item_fingerprint(registry.slug(), &parsed.canonical);
-            let position = pagination::decode_item_cursor(cursor, &fingerprint)?;
-            match (request.release, position.release) {
-                (Some(asked), Some(read)) if asked != read => {
-                    return Err(AppError::invalid(
-                        "cursor",
-                        format!("was issued for release {read}, not {asked}"),
-                    ));
-                }
-                (_, Some(read)) => pinned = Some(read),
-                _ => {}
-            }
-            let typed = query::sort_values_from_cursor(&registry, &parsed.sort, &position.after)
-                .ok_or_else(|| {
-                    AppError::invalid("cursor", "does not fit this sort; start again without it")
-                })?;
-            Some((typed, position.seq))
-        }
-    };
-    // Every read names one release; later pages (and a streamed export) stay on it.
-    let dataset = releases::registry_dataset(registry.slug());
-    let release = match pinned {
-        Some(n) => Some(releases::find(conn, &dataset, n)?.ok_or_else(|| {
-            let latest = releases::latest(conn, &dataset).ok().flatten();
-            release::not_found(&dataset, n, latest.as_ref())
-        })?),
-        None => releases::latest(conn, &dataset)?,
-    };
-    let select = Select {
-        version: release
-            .as_ref()
-            .map_or(Version::Current, |r| Version::AsOf(r.number)),
-        conditions: parsed.conditions.clone(),
-        sort: parsed.sort.clone(),
-        after,
-        limit: None,
-    };
-    let page = match request.limit {
-        None => None,
-        Some(limit) => {
-            let table = &registry.row.table_name;
-            let rows = items::select(
-                conn,
-                table,
-                &Select {
-                    limit: Some(i64::from(limit) + 1),
-                    ..select.clone()
-                },
-            )?;
-            // A count of a release is cached under that release: it can never change.
-            let mut count = |cap: Option<i64>| -> diesel::QueryResult<i64> {
-                let run = |conn: &mut crate::db::DbConn| {
-                    items::count(conn, table, select.version, &select.conditions, cap)
-                };
-                match &release {
-                    Some(r) => counts.get_or(
-                        format!(
-                            "{}@{}\n{cap:?}\n{:?}",
-                            r.dataset, r.number, select.conditions
-                        ),
-                        || run(conn),
-                    ),
-                    None => run(conn),
-                }
-            };
-            let (total, exact) = if select.conditions.is_empty() {
-                (release.as_ref().map_or(0, |r| r.row_count), true)
-            } else if request.exact_count {
-                (count(None)?, true)
-            } else {
-                let n = count(Some(COUNT_CAP + 1))?;
-                (n.min(COUNT_CAP), n <= COUNT_CAP)
-            };
-            Some((rows, total, exact))
-        }
-    };
-    // A box that matched nothing may have its corners in latitude,longitude order, or lie far
-    // from the data: say where the items are (one aggregate query, only for empty pages).
-    let hint = match (
-        &page,
-        select.conditions.iter().find_map(|c| match c {
-            items::Condition::BBox {
-                min_lon,
-                min_lat,
-                max_lon,
-                max_lat,
-            } => Some([*min_lon, *min_lat, *max_lon, *max_lat]),
-            _ => None,
-        }),
-    ) {
-        (Some((_, 0, _)), Some(bbox)) => {
-            items::extent(conn, &registry.row.table_name, select.version)?
-                .and_then(|extent| query::bbox_hint(bbox, extent))
-        }
-        _ => None,
-    };
-    Ok(Prepared {
-        registry,
-        parsed,
-        select,
-        release,
-        page,
-        hint,
-    })
-}
-
 async fn items(
     req: HttpRequest,
     slug: String,
@@ -726,86 +357,42 @@ async fn items(
             "applies to CSV, GeoJSON and NDJSON",
         ));
     }
+    let lang = negotiate::language(&req, params.get("lang"))?;
+    let csv = CsvOptions::from_params(&params, format)?;
+    // JSON is paged (100 by default); the other formats without `limit` are complete exports.
+    let default_limit = (format == Format::Json).then_some(pagination::DEFAULT_LIMIT);
     let request = ItemRequest {
-        slug,
-        format,
-        lang: negotiate::language(&req, params.get("lang"))?,
-        csv: params.csv_options(format)?,
-        download,
-        exact_count: params.exact_count()?,
-        limit: match (format, params.get("limit")) {
-            (Format::Json, raw) => Some(pagination::limit(raw)?),
-            (_, None) => None,
-            (_, raw) => Some(pagination::limit(raw)?),
+        // Texts cost queries: field labels only for CSV `header=labels`, the sample notice only
+        // for JSON pages.
+        texts: if csv.labels {
+            Texts::All
+        } else if format == Format::Json {
+            Texts::SampleNote
+        } else {
+            Texts::None
         },
-        cursor: params.get("cursor").map(str::to_owned),
-        release: release::parse_param(params.get("release"))?,
-        pairs: params.query_pairs,
+        needs_geometry: format == Format::GeoJson,
+        ..params.request(slug, default_limit)?
     };
-    let (pool, gate) = state.reads();
-    let pool = pool.clone();
-    let counts = state.item_counts.clone();
-    let admitted = gate.enter().await?;
-    let (prepared, request, conn) = web::block(move || -> Result<_, AppError> {
-        let mut conn = pool.get()?;
-        let prepared = prepare(&mut conn, &request, &counts)?;
-        Ok((prepared, request, conn))
-    })
-    .await??;
-    let Prepared {
+    let pinned = request.release.is_some();
+    let (read, conn, admitted) = read_holding_connection(&state, request).await?;
+    let ItemsRead {
         registry,
-        parsed,
+        query,
         select,
         release,
         page,
-        hint,
-    } = prepared;
-    let registry = Arc::new(registry);
+    } = read;
     let renderer = Renderer {
-        registry: registry.clone(),
+        registry: Arc::new(registry),
         format,
-        fields: parsed.fields.clone(),
-        csv: request.csv,
-        lang: request.lang,
-        release: release
-            .as_ref()
-            .map(|r| ReleaseRef::new(r, request.release.is_some())),
+        fields: query.fields,
+        csv,
+        lang,
+        release: release.as_ref().map(|r| ReleaseRef::new(r, pinned)),
     };
-    let mut builder = HttpResponse::Ok();
-    builder
-        .content_type(format.media_type())
-        .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
-    sample_headers(&mut builder, &registry);
-    if let Some(r) = &release {
-        release::stamp(&mut builder, r);
-    }
-    if format == Format::Csv {
-        // CSVW locates a CSV's column descriptions through this link (W3C tabular metadata §5.2).
-        builder.append_header((
-            header::LINK,
-            format!(
-                "</api/v1/registries/{}/items.csv-metadata.json>; rel=\"describedby\"; type=\"application/csvm+json\"",
-                registry.slug()
-            ),
-        ));
-    }
-    if request.download {
-        let extension = match format {
-            Format::GeoJson => "geojson",
-            Format::NdJson => "ndjson",
-            _ => "csv",
-        };
-        builder.insert_header((
-            header::CONTENT_DISPOSITION,
-            format!(
-                "attachment; filename=\"{}-{}.{extension}\"",
-                registry.slug(),
-                chrono::Utc::now().format("%Y-%m-%d")
-            ),
-        ));
-    }
-
-    let (Some((mut rows, total, total_exact)), Some(limit)) = (page, request.limit) else {
+    let mut builder = item_headers(format, &renderer.registry, release.as_ref(), download);
+    let Some(page) = page else {
         // A complete export, streamed from a blocking thread through a small bounded channel on
         // the connection already taken (so an outage was a 503 before any byte was sent).
         let (tx, rx) = tokio::sync::mpsc::channel(4);
@@ -820,187 +407,100 @@ async fn items(
     };
     drop(conn);
     drop(admitted);
-    let has_more = rows.len() > limit as usize;
-    rows.truncate(limit as usize);
-    let next_cursor = has_more
-        .then(|| rows.last())
-        .flatten()
-        .map(|last| cursor_after(last, &select, registry.slug(), &parsed, release.as_ref()));
-    let next = next_cursor.as_deref().map(|c| respond::next_link(&req, c));
+    let next = page
+        .next_cursor
+        .as_deref()
+        .map(|c| respond::next_link(&req, c));
     if let Some(next) = &next {
         builder.append_header((header::LINK, format!("<{next}>; rel=\"next\"")));
     }
-    if total_exact {
-        builder.insert_header(("X-Total-Count", total.to_string()));
+    if page.total_exact {
+        builder.insert_header(("X-Total-Count", page.total.to_string()));
     }
-    let body = match format {
-        Format::Json => {
-            let mut out =
-                String::with_capacity(rows.iter().map(|r| r.data.len() + 128).sum::<usize>() + 512);
-            out.push_str("{\"registry\":");
-            out.push_str(&serde_json::to_string(registry.slug()).unwrap_or_default());
-            out.push_str(&format!(",\"sample\":{}", registry.row.sample));
-            if registry.row.sample {
-                let note = LangContext::new(request.lang).pick(&registry.texts, "sample_note");
-                if let Some(note) = &note {
-                    builder.insert_header((header::CONTENT_LANGUAGE, note.lang.code()));
-                }
-                out.push_str(",\"sample_note\":");
-                out.push_str(&serde_json::to_string(&note).unwrap_or_else(|_| "null".into()));
-            }
-            out.push_str(",\"release\":");
-            let reference = release
-                .as_ref()
-                .map(|r| ReleaseRef::new(r, request.release.is_some()));
-            out.push_str(&serde_json::to_string(&reference).unwrap_or_else(|_| "null".into()));
-            out.push_str(",\"items\":[");
-            renderer.json_rows_into(&rows, true, &mut out);
-            out.push_str(&format!(
-                "],\"total\":{total},\"total_exact\":{total_exact},\"limit\":{limit},\"next_cursor\":{},\"links\":{{\"self\":{},\"next\":{}}}",
-                serde_json::to_string(&next_cursor).unwrap_or_default(),
-                serde_json::to_string(&respond::self_link(&req)).unwrap_or_default(),
-                serde_json::to_string(&next).unwrap_or_default(),
-            ));
-            if let Some(hint) = &hint {
-                out.push_str(",\"hint\":");
-                out.push_str(&serde_json::to_string(hint).unwrap_or_default());
-            }
-            out.push('}');
-            out.into_bytes()
-        }
-        _ => {
-            let mut out = renderer.prologue();
-            out.extend(renderer.rows(&rows, true));
-            out.extend(renderer.epilogue(next.as_deref(), hint.as_deref()));
-            out
-        }
-    };
+    let sample_note = (format == Format::Json && renderer.registry.row.sample)
+        .then(|| LangContext::new(lang).pick(&renderer.registry.texts, "sample_note"))
+        .flatten();
+    if let Some(note) = &sample_note {
+        builder.insert_header((header::CONTENT_LANGUAGE, note.lang.code()));
+    }
+    let self_link = respond::self_link(&req);
+    let body = renderer.page(
+        &page.items,
+        &PageEnvelope {
+            sample_note: sample_note.as_ref(),
+            total: page.total,
+            total_exact: page.total_exact,
+            limit: page.limit,
+            next_cursor: page.next_cursor.as_deref(),
+            self_link: &self_link,
+            next_link: next.as_deref(),
+            hint: page.hint.as_deref(),
+        },
+    );
     Ok(builder.body(body))
 }
 
-/// The cursor of the page after `last`, bound to the query and the release read.
-fn cursor_after(
-    last: &items::ItemRow,
-    select: &Select,
-    slug: &str,
-    parsed: &query::ItemQuery,
-    release: Option<&Release>,
-) -> String {
-    let (after, seq) = position_after(last, select);
-    let fingerprint = pagination::item_fingerprint(slug, &parsed.canonical);
-    pagination::encode_item_cursor(
-        pagination::ItemCursor {
-            after,
-            seq,
-            release: release.map(|r| r.number),
-        },
-        &fingerprint,
-    )
-}
-
-/// A page of items as the web registry browser shows it: the same parameters, parsing and query
-/// as `GET /registries/{slug}/items` (JSON), so a page and its API call always agree.
-pub struct BrowsedPage {
-    /// The registry with all its texts (field labels for the table header).
-    pub registry: Registry,
-    /// Items as the JSON API writes them: `{id, properties, geometry}`.
-    pub items: Vec<serde_json::Value>,
-    pub total: i64,
-    pub total_exact: bool,
-    pub limit: u32,
-    pub next_cursor: Option<String>,
-    pub release: Option<Release>,
-    /// Sort keys in effect (`-name` for descending), as parsed.
-    pub sort: Vec<(String, bool)>,
-}
-
-/// Reads one page of items for the web page `/registries/{slug}`: `query_string` is the page's
-/// own, which takes the item parameters of the JSON API (and `lang`).
-pub async fn browse_items(
+/// Runs the items read on a pooled connection of the read pool and keeps the connection and the
+/// admission: an export goes on streaming from them after the read.
+async fn read_holding_connection(
     state: &AppState,
-    slug: String,
-    query_string: &str,
-    lang: Lang,
-    default_limit: u32,
-) -> Result<BrowsedPage, AppError> {
-    let params = ItemParams::parse(query_string)?;
-    if let Some(name) = ["format", "download"]
-        .into_iter()
-        .find(|name| params.get(name).is_some())
-    {
-        return Err(AppError::invalid(
-            name,
-            "belongs to the API and download links, not to this page",
+    request: ItemRequest,
+) -> Result<(ItemsRead, PooledConn, tokio::sync::OwnedSemaphorePermit), AppError> {
+    let (pool, gate) = state.reads();
+    let pool = pool.clone();
+    let counts = state.item_counts.clone();
+    let admitted = gate.enter().await?;
+    let (read, conn) = web::block(move || -> Result<_, AppError> {
+        let mut conn = pool.get()?;
+        let read = registry_items::read(&mut conn, &request, &counts)?;
+        Ok((read, conn))
+    })
+    .await??;
+    Ok((read, conn, admitted))
+}
+
+/// The headers of an items response: media type, sample data, the release read, the CSVW link
+/// of a CSV and, for a download, its file name.
+fn item_headers(
+    format: Format,
+    registry: &Registry,
+    release: Option<&Release>,
+    download: bool,
+) -> HttpResponseBuilder {
+    let mut builder = HttpResponse::Ok();
+    builder
+        .content_type(format.media_type())
+        .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
+    sample_headers(&mut builder, registry);
+    if let Some(r) = release {
+        release::stamp(&mut builder, r);
+    }
+    if format == Format::Csv {
+        // CSVW locates a CSV's column descriptions through this link (W3C tabular metadata §5.2).
+        builder.append_header((
+            header::LINK,
+            format!(
+                "</api/v1/registries/{}/items.csv-metadata.json>; rel=\"describedby\"; type=\"application/csvm+json\"",
+                registry.slug()
+            ),
         ));
     }
-    let request = ItemRequest {
-        slug,
-        format: Format::Json,
-        lang,
-        csv: params.csv_options(Format::Json)?,
-        download: false,
-        exact_count: params.exact_count()?,
-        limit: Some(match params.get("limit") {
-            None => default_limit,
-            raw => pagination::limit(raw)?,
-        }),
-        cursor: params.get("cursor").map(str::to_owned),
-        release: release::parse_param(params.get("release"))?,
-        pairs: params.query_pairs,
-    };
-    run_app(state, {
-        let counts = state.item_counts.clone();
-        move |conn| {
-            let prepared = prepare(conn, &request, &counts)?;
-            let registry = registries::find(conn, &request.slug)?.unwrap_or(prepared.registry);
-            let (mut rows, total, total_exact) = prepared.page.unwrap_or_default();
-            let limit = request.limit.unwrap_or(default_limit);
-            let has_more = rows.len() > limit as usize;
-            rows.truncate(limit as usize);
-            let next_cursor = has_more.then(|| rows.last()).flatten().map(|last| {
-                cursor_after(
-                    last,
-                    &prepared.select,
-                    registry.slug(),
-                    &prepared.parsed,
-                    prepared.release.as_ref(),
-                )
-            });
-            let registry = Arc::new(registry);
-            let renderer = Renderer {
-                registry: registry.clone(),
-                format: Format::Json,
-                fields: prepared.parsed.fields.clone(),
-                csv: request.csv,
-                lang: request.lang,
-                release: None,
-            };
-            let mut json = String::from("[");
-            renderer.json_rows_into(&rows, true, &mut json);
-            json.push(']');
-            let items = serde_json::from_str(&json)
-                .map_err(|e| AppError::Internal(format!("items of the web page: {e}")))?;
-            let sort = prepared
-                .select
-                .sort
-                .iter()
-                .map(|key| (key.field.clone(), key.descending))
-                .collect();
-            drop(renderer);
-            let registry = Arc::unwrap_or_clone(registry);
-            Ok(BrowsedPage {
-                registry,
-                items,
-                total,
-                total_exact,
-                limit,
-                next_cursor,
-                release: prepared.release,
-                sort,
-            })
-        }
-    })
-    .await
+    if download {
+        let extension = match format {
+            Format::GeoJson => "geojson",
+            Format::NdJson => "ndjson",
+            _ => "csv",
+        };
+        builder.insert_header((
+            header::CONTENT_DISPOSITION,
+            format!(
+                "attachment; filename=\"{}-{}.{extension}\"",
+                registry.slug(),
+                chrono::Utc::now().format("%Y-%m-%d")
+            ),
+        ));
+    }
+    builder
 }
 
 /// A page of registry items (JSON), each `{id, properties, geometry}`.
@@ -1336,36 +836,7 @@ pub async fn get_item(
     let pinned = release::parse_param(params.release.as_deref())?;
     let (slug, item_id) = path.into_inner();
     let (registry, row, read_at) = run_app(&state, move |conn| {
-        let registry = registries::find_schema(conn, &slug)?
-            .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
-        let dataset = releases::registry_dataset(&slug);
-        let read_at = match pinned {
-            Some(n) => Some(releases::find(conn, &dataset, n)?.ok_or_else(|| {
-                let latest = releases::latest(conn, &dataset).ok().flatten();
-                release::not_found(&dataset, n, latest.as_ref())
-            })?),
-            None => releases::latest(conn, &dataset)?,
-        };
-        let row = items::select(
-            conn,
-            &registry.row.table_name,
-            &Select {
-                version: read_at
-                    .as_ref()
-                    .map_or(Version::Current, |r| Version::AsOf(r.number)),
-                conditions: vec![items::Condition::ItemId(item_id.clone())],
-                limit: Some(1),
-                ..Select::default()
-            },
-        )?
-        .pop()
-        .ok_or_else(|| {
-            let at = read_at
-                .as_ref()
-                .map_or(String::new(), |r| format!(" at release {}", r.number));
-            AppError::NotFound(format!("registry {slug:?} has no item {item_id:?}{at}"))
-        })?;
-        Ok((registry, row, read_at))
+        Ok(registry_items::find_one(conn, &slug, &item_id, pinned)?)
     })
     .await?;
     let row = &row;

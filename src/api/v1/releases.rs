@@ -147,13 +147,7 @@ fn check_dataset(conn: &mut crate::db::DbConn, dataset: &str) -> Result<(), AppE
 async fn one(state: &AppState, dataset: String, number: i64) -> Result<HttpResponse, AppError> {
     let found = run_app(state, move |conn| {
         check_dataset(conn, &dataset)?;
-        match releases::find(conn, &dataset, number)? {
-            Some(r) => Ok(r),
-            None => {
-                let latest = releases::latest(conn, &dataset)?;
-                Err(release::not_found(&dataset, number, latest.as_ref()))
-            }
-        }
+        Ok(releases::find_numbered(conn, &dataset, number)?)
     })
     .await?;
     let mut builder = HttpResponse::Ok();
@@ -219,10 +213,7 @@ pub async fn plan_release_records(
 ) -> Result<HttpResponse, AppError> {
     let n = number(&path)?;
     let (found, records) = run_app(&state, move |conn| {
-        let found = releases::find(conn, PLAN, n)?.ok_or_else(|| {
-            let latest = releases::latest(conn, PLAN).ok().flatten();
-            release::not_found(PLAN, n, latest.as_ref())
-        })?;
+        let found = releases::find_numbered(conn, PLAN, n)?;
         Ok((found, plan_release::records_at(conn, n)?))
     })
     .await?;

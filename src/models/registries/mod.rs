@@ -3,6 +3,7 @@
 pub mod definition;
 pub mod geometry;
 pub mod import;
+pub mod items;
 pub mod query;
 pub mod schema;
 pub mod search;
@@ -12,7 +13,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 
 use crate::db::DbConn;
-use crate::db::items::{self, Column, ColumnType, ItemRow, Select, TableSpec, Version};
+use crate::db::items::{Column, ColumnType, ItemRow, Select, TableSpec, Version};
 use crate::db::schema::registries;
 use crate::models::lang::TextBundle;
 use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance, load_texts};
@@ -251,7 +252,7 @@ pub fn release_digest(
         ..Select::default()
     };
     let mut line = String::new();
-    items::for_each_batch(
+    crate::db::items::for_each_batch(
         conn,
         &registry.row.table_name,
         &select,

@@ -10,10 +10,9 @@ use atom_syndication::{
     Category, Content, Entry, Feed, FixedDateTime, Generator, Link, Person, Text,
 };
 
-use crate::api::negotiate::LangContext;
 use crate::error::AppError;
 use crate::models::feeds::{PlanActivity, RegistryLabel, ReleaseFeed, ReportsOn, Versions};
-use crate::models::lang::TextBundle;
+use crate::models::lang::{LangContext, TextBundle};
 use crate::models::milestones::MilestoneRow;
 use crate::models::progress::ProgressUpdateRow;
 use crate::models::releases::{self, Op, Release};
