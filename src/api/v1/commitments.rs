@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use diesel::QueryResult;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -18,15 +17,15 @@ use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::CsvRecord;
 use crate::api::v1::milestones::MilestoneDto;
-use crate::api::v1::plan_collection::{self, ListQuery, PlanCollection, RecordQuery};
-use crate::db::DbConn;
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::error::AppError;
 use crate::models::commitments::{self, Commitment, CommitmentExpand, CommitmentFilter};
 use crate::models::lang::LocalizedText;
 use crate::models::progress::Progress;
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{OgpValue, Role};
-use crate::models::{Page, PageRequest};
 
 /// A commitment of an action plan.
 #[derive(Debug, Serialize, ToSchema)]
@@ -246,6 +245,10 @@ impl PlanCollection for Commitments {
     type Record = Commitment;
     type Wire = CommitmentDto;
 
+    const LIST: ListFn<Self::Filter, Self::Expand, Commitment> = commitments::list;
+    const FIND: FindFn<Self::Expand, Commitment> = commitments::find;
+    const TO_WIRE: fn(&Commitment, &LangContext) -> CommitmentDto = CommitmentDto::new;
+
     fn list_query(params: &ListCommitmentsParams) -> ListQuery<'_> {
         ListQuery {
             common: params.common(),
@@ -269,13 +272,12 @@ impl PlanCollection for Commitments {
     }
 
     fn filter(params: &ListCommitmentsParams) -> Result<CommitmentFilter, AppError> {
-        let filter = CommitmentFilter {
+        Ok(CommitmentFilter {
             plan_id: params::id("plan", params.plan.as_deref())?,
             ogp_value: params::parse("ogp_value", params.ogp_value.as_deref())?,
             institution_id: params::id("institution", params.institution.as_deref())?,
             role: params::parse("role", params.role.as_deref())?,
-        };
-        Ok(filter)
+        })
     }
 
     fn expansion(chosen: &BTreeSet<&str>) -> CommitmentExpand {
@@ -285,27 +287,6 @@ impl PlanCollection for Commitments {
             assessments: chosen.contains("assessments"),
             progress_updates: chosen.contains("progress_updates"),
         }
-    }
-
-    fn list(
-        conn: &mut DbConn,
-        filter: &CommitmentFilter,
-        page: &PageRequest,
-        expand: CommitmentExpand,
-    ) -> QueryResult<Page<Commitment>> {
-        commitments::list(conn, filter, page, expand)
-    }
-
-    fn find(
-        conn: &mut DbConn,
-        id: &str,
-        expand: CommitmentExpand,
-    ) -> QueryResult<Option<Commitment>> {
-        commitments::find(conn, id, expand)
-    }
-
-    fn to_wire(record: &Commitment, ctx: &LangContext) -> CommitmentDto {
-        CommitmentDto::new(record, ctx)
     }
 }
 

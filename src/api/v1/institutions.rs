@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use diesel::QueryResult;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,14 +15,14 @@ use crate::api::dto::{
 use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::CsvRecord;
-use crate::api::v1::plan_collection::{self, ListQuery, PlanCollection, RecordQuery};
-use crate::db::DbConn;
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::error::AppError;
 use crate::models::institutions::{self, Institution, InstitutionFilter};
 use crate::models::lang::LocalizedText;
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{InstitutionKind, Role};
-use crate::models::{Page, PageRequest};
 
 /// An institution: a city body, enterprise, NGO, international organisation or group.
 #[derive(Debug, Serialize, ToSchema)]
@@ -168,6 +167,10 @@ impl PlanCollection for Institutions {
     type Record = Institution;
     type Wire = InstitutionDto;
 
+    const LIST: ListFn<Self::Filter, Self::Expand, Institution> = institutions::list;
+    const FIND: FindFn<Self::Expand, Institution> = institutions::find;
+    const TO_WIRE: fn(&Institution, &LangContext) -> InstitutionDto = InstitutionDto::new;
+
     fn list_query(params: &ListInstitutionsParams) -> ListQuery<'_> {
         ListQuery {
             common: params.common(),
@@ -201,27 +204,6 @@ impl PlanCollection for Institutions {
 
     fn expansion(chosen: &BTreeSet<&str>) -> bool {
         chosen.contains("involvements")
-    }
-
-    fn list(
-        conn: &mut DbConn,
-        filter: &InstitutionFilter,
-        page: &PageRequest,
-        with_involvements: bool,
-    ) -> QueryResult<Page<Institution>> {
-        institutions::list(conn, filter, page, with_involvements)
-    }
-
-    fn find(
-        conn: &mut DbConn,
-        id: &str,
-        with_involvements: bool,
-    ) -> QueryResult<Option<Institution>> {
-        institutions::find(conn, id, with_involvements)
-    }
-
-    fn to_wire(institution: &Institution, ctx: &LangContext) -> InstitutionDto {
-        InstitutionDto::new(institution, ctx)
     }
 }
 

@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
-use diesel::QueryResult;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -19,10 +18,11 @@ use crate::api::limits::read_body;
 use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::CsvRecord;
-use crate::api::v1::plan_collection::{self, ListQuery, PlanCollection, RecordQuery};
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::api::write_bodies;
 use crate::api::{AppState, run_primary};
-use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
@@ -31,7 +31,6 @@ use crate::models::plan_edits::{self, EditError, Edited, ReadRelease};
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::releases::PLAN;
 use crate::models::vocab::{MilestoneStatus, parse_stored};
-use crate::models::{Page, PageRequest};
 
 /// A milestone of a commitment.
 #[derive(Debug, Serialize, ToSchema)]
@@ -215,6 +214,10 @@ impl PlanCollection for Milestones {
     type Record = Milestone;
     type Wire = MilestoneDto;
 
+    const LIST: ListFn<Self::Filter, Self::Expand, Milestone> = milestones::list;
+    const FIND: FindFn<Self::Expand, Milestone> = milestones::find;
+    const TO_WIRE: fn(&Milestone, &LangContext) -> MilestoneDto = MilestoneDto::new;
+
     fn list_query(params: &ListMilestonesParams) -> ListQuery<'_> {
         ListQuery {
             common: params.common(),
@@ -264,27 +267,6 @@ impl PlanCollection for Milestones {
             institutions: chosen.contains("institutions"),
             progress_updates: chosen.contains("progress_updates"),
         }
-    }
-
-    fn list(
-        conn: &mut DbConn,
-        filter: &MilestoneFilter,
-        page: &PageRequest,
-        expand: MilestoneExpand,
-    ) -> QueryResult<Page<Milestone>> {
-        milestones::list(conn, filter, page, expand)
-    }
-
-    fn find(
-        conn: &mut DbConn,
-        id: &str,
-        expand: MilestoneExpand,
-    ) -> QueryResult<Option<Milestone>> {
-        milestones::find(conn, id, expand)
-    }
-
-    fn to_wire(record: &Milestone, ctx: &LangContext) -> MilestoneDto {
-        MilestoneDto::new(record, ctx)
     }
 }
 

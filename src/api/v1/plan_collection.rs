@@ -16,6 +16,7 @@ use crate::api::{AppState, run_plan};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::{Page, PageRequest};
+use diesel::QueryResult;
 
 /// The parameters of a list request that every plan collection treats alike.
 pub struct ListQuery<'a> {
@@ -32,6 +33,13 @@ pub struct RecordQuery<'a> {
     pub release: Option<&'a str>,
     pub expand: Option<&'a str>,
 }
+
+/// A model's `list`: the page of records matching a filter, with the lists `Expand` embeds.
+pub type ListFn<Filter, Expand, Record> =
+    fn(&mut DbConn, &Filter, &PageRequest, Expand) -> QueryResult<Page<Record>>;
+
+/// A model's `find`: the record with this id, with the lists `Expand` embeds.
+pub type FindFn<Expand, Record> = fn(&mut DbConn, &str, Expand) -> QueryResult<Option<Record>>;
 
 /// A collection of the plan data, read at a plan release.
 pub trait PlanCollection {
@@ -54,18 +62,12 @@ pub trait PlanCollection {
     /// The model filter, refusing values that do not parse.
     fn filter(params: &Self::ListParams) -> Result<Self::Filter, AppError>;
     fn expansion(chosen: &BTreeSet<&str>) -> Self::Expand;
-    fn list(
-        conn: &mut DbConn,
-        filter: &Self::Filter,
-        page: &PageRequest,
-        expand: Self::Expand,
-    ) -> diesel::QueryResult<Page<Self::Record>>;
-    fn find(
-        conn: &mut DbConn,
-        id: &str,
-        expand: Self::Expand,
-    ) -> diesel::QueryResult<Option<Self::Record>>;
-    fn to_wire(record: &Self::Record, ctx: &LangContext) -> Self::Wire;
+    /// The model's page of records.
+    const LIST: ListFn<Self::Filter, Self::Expand, Self::Record>;
+    /// The model's record by id.
+    const FIND: FindFn<Self::Expand, Self::Record>;
+    /// The record as the wire shows it, texts in the chosen language.
+    const TO_WIRE: fn(&Self::Record, &LangContext) -> Self::Wire;
 }
 
 /// A page of the collection as JSON or CSV (`extension` when the path chose the format).
@@ -82,10 +84,10 @@ pub async fn list<C: PlanCollection>(
     let filter = C::filter(&params)?;
     let (page, expand) = (listing.page.clone(), C::expansion(&chosen));
     let found = run_plan(&state, query.release, move |conn| {
-        C::list(conn, &filter, &page, expand)
+        (C::LIST)(conn, &filter, &page, expand)
     })
     .await?;
-    listing.respond(&req, found.0, &found.1, C::to_wire)
+    listing.respond(&req, found.0, &found.1, C::TO_WIRE)
 }
 
 /// One record of the collection as JSON, or 404.
@@ -101,13 +103,13 @@ pub async fn get<C: PlanCollection>(
     let expand = C::expansion(&params::expand(query.expand, C::EXPANDABLE)?);
     let lookup = id.clone();
     let found = run_plan(&state, query.release, move |conn| {
-        C::find(conn, &lookup, expand)
+        (C::FIND)(conn, &lookup, expand)
     })
     .await?;
     respond::found(
         &ctx,
         found,
         || format!("no {} with id {id:?}", C::NOUN),
-        C::to_wire,
+        C::TO_WIRE,
     )
 }

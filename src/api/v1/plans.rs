@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use diesel::QueryResult;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -18,15 +17,15 @@ use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::CsvRecord;
 use crate::api::v1::commitments::CommitmentDto;
-use crate::api::v1::plan_collection::{self, ListQuery, PlanCollection, RecordQuery};
-use crate::db::DbConn;
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::plans::{self, Member, Plan, PlanExpand, PlanFilter};
 use crate::models::progress::Progress;
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{Channel, CountQualifier, OversightBodyStatus, parse_stored};
-use crate::models::{Page, PageRequest};
 
 /// Stored plan fields that the wire nests (their `provenance` keys are the members' paths).
 const PLAN_MEMBERS: &[(&str, &str)] = &[
@@ -367,6 +366,10 @@ impl PlanCollection for Plans {
     type Record = Plan;
     type Wire = PlanDto;
 
+    const LIST: ListFn<Self::Filter, Self::Expand, Plan> = plans::list;
+    const FIND: FindFn<Self::Expand, Plan> = plans::find;
+    const TO_WIRE: fn(&Plan, &LangContext) -> PlanDto = PlanDto::new;
+
     fn list_query(params: &ListPlansParams) -> ListQuery<'_> {
         ListQuery {
             common: params.common(),
@@ -385,10 +388,9 @@ impl PlanCollection for Plans {
     }
 
     fn filter(params: &ListPlansParams) -> Result<PlanFilter, AppError> {
-        let filter = PlanFilter {
+        Ok(PlanFilter {
             member_id: params::id("member", params.member.as_deref())?,
-        };
-        Ok(filter)
+        })
     }
 
     fn expansion(chosen: &BTreeSet<&str>) -> PlanExpand {
@@ -397,23 +399,6 @@ impl PlanCollection for Plans {
             institutions: chosen.contains("institutions"),
             progress_updates: chosen.contains("progress_updates"),
         }
-    }
-
-    fn list(
-        conn: &mut DbConn,
-        filter: &PlanFilter,
-        page: &PageRequest,
-        expand: PlanExpand,
-    ) -> QueryResult<Page<Plan>> {
-        plans::list(conn, filter, page, expand)
-    }
-
-    fn find(conn: &mut DbConn, id: &str, expand: PlanExpand) -> QueryResult<Option<Plan>> {
-        plans::find(conn, id, expand)
-    }
-
-    fn to_wire(record: &Plan, ctx: &LangContext) -> PlanDto {
-        PlanDto::new(record, ctx)
     }
 }
 

@@ -3,7 +3,6 @@
 use std::collections::BTreeSet;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use diesel::QueryResult;
 
 use crate::api::AppState;
 use crate::api::csv::Cell;
@@ -11,11 +10,11 @@ use crate::api::dto::ListBody;
 use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{list_params, record_params};
 use crate::api::respond::CsvRecord;
-use crate::api::v1::plan_collection::{self, ListQuery, PlanCollection, RecordQuery};
-use crate::db::DbConn;
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::error::AppError;
 use crate::models::sources::{self, Source};
-use crate::models::{Page, PageRequest};
 
 impl CsvRecord for Source {
     const HEADER: &'static [&'static str] = &[
@@ -76,6 +75,10 @@ impl PlanCollection for Sources {
     type Record = Source;
     type Wire = Source;
 
+    const LIST: ListFn<(), (), Source> = |conn, _, page, _| sources::list(conn, page);
+    const FIND: FindFn<(), Source> = |conn, id, _| sources::find(conn, id);
+    const TO_WIRE: fn(&Source, &LangContext) -> Source = |source, _| source.clone();
+
     fn list_query(params: &ListSourcesParams) -> ListQuery<'_> {
         ListQuery {
             common: params.common(),
@@ -98,18 +101,6 @@ impl PlanCollection for Sources {
     }
 
     fn expansion(_: &BTreeSet<&str>) {}
-
-    fn list(conn: &mut DbConn, _: &(), page: &PageRequest, _: ()) -> QueryResult<Page<Source>> {
-        sources::list(conn, page)
-    }
-
-    fn find(conn: &mut DbConn, id: &str, _: ()) -> QueryResult<Option<Source>> {
-        sources::find(conn, id)
-    }
-
-    fn to_wire(source: &Source, _: &LangContext) -> Source {
-        source.clone()
-    }
 }
 
 /// List sources.
