@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::QueryResult;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -16,7 +17,6 @@ use crate::api::{AppState, run_plan};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::models::{Page, PageRequest};
-use diesel::QueryResult;
 
 /// The parameters of a list request that every plan collection treats alike.
 pub struct ListQuery<'a> {
@@ -57,17 +57,19 @@ pub trait PlanCollection {
     type Record: Send + 'static;
     type Wire: Serialize + ToSchema + CsvRecord;
 
-    fn list_query(params: &Self::ListParams) -> ListQuery<'_>;
-    fn record_query(params: &Self::GetParams) -> RecordQuery<'_>;
-    /// The model filter, refusing values that do not parse.
-    fn filter(params: &Self::ListParams) -> Result<Self::Filter, AppError>;
-    fn expansion(chosen: &BTreeSet<&str>) -> Self::Expand;
     /// The model's page of records.
     const LIST: ListFn<Self::Filter, Self::Expand, Self::Record>;
     /// The model's record by id.
     const FIND: FindFn<Self::Expand, Self::Record>;
     /// The record as the wire shows it, texts in the chosen language.
     const TO_WIRE: fn(&Self::Record, &LangContext) -> Self::Wire;
+
+    fn list_query(params: &Self::ListParams) -> ListQuery<'_>;
+    fn record_query(params: &Self::GetParams) -> RecordQuery<'_>;
+    /// The model filter, refusing values that do not parse.
+    fn filter(params: &Self::ListParams) -> Result<Self::Filter, AppError>;
+    /// The embedded lists asked for, from the names `expand` chose.
+    fn expansion(chosen: &BTreeSet<&str>) -> Self::Expand;
 }
 
 /// A page of the collection as JSON or CSV (`extension` when the path chose the format).
