@@ -11,7 +11,7 @@ use crate::models::progress::{self, Assessment, Progress, ProgressUpdate, Update
 use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance};
 use crate::models::sources::Source;
 use crate::models::vocab::{OgpValue, Role};
-use crate::models::{Page, PageRequest, entity};
+use crate::models::{Page, PageRequest, entity, keyset};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = commitments)]
@@ -123,25 +123,14 @@ pub fn list(
     } else {
         None
     };
-    let total = filtered(filter, involved.as_deref())
-        .count()
-        .get_result(conn)?;
-    let mut query = filtered(filter, involved.as_deref());
-    if let Some(after) = &page.after {
-        query = query.filter(commitments::id.gt(after.clone()));
-    }
-    let rows = query
-        .order(commitments::id)
-        .limit(i64::from(page.limit) + 1)
-        .select(CommitmentRow::as_select())
-        .load(conn)?;
-    let page = Page::from_overfetch(rows, page.limit, total, |r| r.id.clone());
-    let items = assemble(conn, page.items, expand)?;
-    Ok(Page {
-        items,
-        next_after: page.next_after,
-        total: page.total,
-    })
+    keyset::page(
+        conn,
+        || filtered(filter, involved.as_deref()),
+        commitments::id,
+        page,
+        |row: &CommitmentRow| row.id.clone(),
+        |conn, rows| assemble(conn, rows, expand),
+    )
 }
 
 pub fn find(
@@ -149,15 +138,13 @@ pub fn find(
     id: &str,
     expand: CommitmentExpand,
 ) -> QueryResult<Option<Commitment>> {
-    let row = commitments::table
-        .find(id)
-        .select(CommitmentRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row
-        .map(|row| assemble(conn, vec![row], expand))
-        .transpose()?
-        .and_then(|mut v| v.pop()))
+    keyset::find(
+        conn,
+        commitments::table.into_boxed(),
+        commitments::id,
+        id,
+        |conn, rows| assemble(conn, rows, expand),
+    )
 }
 
 /// All commitments of the given plans, in id order.

@@ -9,7 +9,7 @@ use crate::models::milestones::drain_where;
 use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance};
 use crate::models::sources::Source;
 use crate::models::vocab::{InstitutionKind, Role};
-use crate::models::{Page, PageRequest, entity};
+use crate::models::{Page, PageRequest, entity, keyset};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = institutions)]
@@ -146,25 +146,14 @@ pub fn list(
     with_involvements: bool,
 ) -> QueryResult<Page<Institution>> {
     let involved = involved_ids(conn, filter)?;
-    let total = filtered(filter, involved.as_deref())
-        .count()
-        .get_result(conn)?;
-    let mut query = filtered(filter, involved.as_deref());
-    if let Some(after) = &page.after {
-        query = query.filter(institutions::id.gt(after.clone()));
-    }
-    let rows = query
-        .order(institutions::id)
-        .limit(i64::from(page.limit) + 1)
-        .select(InstitutionRow::as_select())
-        .load(conn)?;
-    let page = Page::from_overfetch(rows, page.limit, total, |r| r.id.clone());
-    let items = assemble(conn, page.items, with_involvements)?;
-    Ok(Page {
-        items,
-        next_after: page.next_after,
-        total: page.total,
-    })
+    keyset::page(
+        conn,
+        || filtered(filter, involved.as_deref()),
+        institutions::id,
+        page,
+        |row: &InstitutionRow| row.id.clone(),
+        |conn, rows| assemble(conn, rows, with_involvements),
+    )
 }
 
 pub fn find(
@@ -172,15 +161,13 @@ pub fn find(
     id: &str,
     with_involvements: bool,
 ) -> QueryResult<Option<Institution>> {
-    let row = institutions::table
-        .find(id)
-        .select(InstitutionRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row
-        .map(|row| assemble(conn, vec![row], with_involvements))
-        .transpose()?
-        .and_then(|mut v| v.pop()))
+    keyset::find(
+        conn,
+        institutions::table.into_boxed(),
+        institutions::id,
+        id,
+        |conn, rows| assemble(conn, rows, with_involvements),
+    )
 }
 
 fn assemble(

@@ -11,7 +11,7 @@ use crate::models::progress::{ProgressUpdate, UpdatesOf, updates};
 use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance};
 use crate::models::sources::Source;
 use crate::models::vocab::MilestoneStatus;
-use crate::models::{Page, PageRequest, entity};
+use crate::models::{Page, PageRequest, entity, keyset};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = milestones)]
@@ -119,23 +119,14 @@ pub fn list(
     page: &PageRequest,
     expand: MilestoneExpand,
 ) -> QueryResult<Page<Milestone>> {
-    let total = filtered(filter).count().get_result(conn)?;
-    let mut query = filtered(filter);
-    if let Some(after) = &page.after {
-        query = query.filter(milestones::id.gt(after.clone()));
-    }
-    let rows = query
-        .order(milestones::id)
-        .limit(i64::from(page.limit) + 1)
-        .select(MilestoneRow::as_select())
-        .load(conn)?;
-    let page = Page::from_overfetch(rows, page.limit, total, |r| r.id.clone());
-    let items = assemble(conn, page.items, expand)?;
-    Ok(Page {
-        items,
-        next_after: page.next_after,
-        total: page.total,
-    })
+    keyset::page(
+        conn,
+        || filtered(filter),
+        milestones::id,
+        page,
+        |row: &MilestoneRow| row.id.clone(),
+        |conn, rows| assemble(conn, rows, expand),
+    )
 }
 
 pub fn find(
@@ -143,15 +134,13 @@ pub fn find(
     id: &str,
     expand: MilestoneExpand,
 ) -> QueryResult<Option<Milestone>> {
-    let row = milestones::table
-        .find(id)
-        .select(MilestoneRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row
-        .map(|row| assemble(conn, vec![row], expand))
-        .transpose()?
-        .and_then(|mut v| v.pop()))
+    keyset::find(
+        conn,
+        milestones::table.into_boxed(),
+        milestones::id,
+        id,
+        |conn, rows| assemble(conn, rows, expand),
+    )
 }
 
 /// All milestones of the given commitments, in id order.

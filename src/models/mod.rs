@@ -12,6 +12,7 @@ pub mod fixture_set;
 pub mod fixtures;
 pub mod institutions;
 pub mod json_text;
+pub(crate) mod keyset;
 pub mod lang;
 pub mod milestones;
 pub mod params;

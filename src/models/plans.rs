@@ -9,9 +9,11 @@ use crate::models::institutions::{Involvement, SubjectKind, involvements_of_subj
 use crate::models::lang::TextBundle;
 use crate::models::milestones::drain_where;
 use crate::models::progress::{self, Progress, ProgressUpdate, UpdatesOf};
-use crate::models::provenance::{FieldProvenances, Provenance, RecordProvenance};
+use crate::models::provenance::{
+    FieldProvenances, Provenance, RecordProvenance, WithTexts, with_texts,
+};
 use crate::models::sources::Source;
-use crate::models::{Page, PageRequest, entity};
+use crate::models::{Page, PageRequest, entity, keyset};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = members)]
@@ -26,14 +28,8 @@ pub struct MemberRow {
     pub ogp_url: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Member {
-    pub row: MemberRow,
-    pub texts: TextBundle,
-    pub sources: Vec<Source>,
-    /// Provenance of single fields (a source of their own, or the project\'s classification).
-    pub fields: FieldProvenances,
-}
+/// The OGP member with its texts and sources.
+pub type Member = WithTexts<MemberRow>;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = action_plans)]
@@ -73,16 +69,6 @@ pub struct EndorsementRow {
     pub seq: i32,
     pub endorser: String,
     pub institution_id: Option<String>,
-}
-
-/// A record of one of the co-creation lists with its texts and sources.
-#[derive(Debug, Clone)]
-pub struct WithTexts<R> {
-    pub row: R,
-    pub texts: TextBundle,
-    pub sources: Vec<Source>,
-    /// Provenance of single fields (a source of their own, or the project\'s classification).
-    pub fields: FieldProvenances,
 }
 
 #[derive(Debug, Clone)]
@@ -127,35 +113,24 @@ pub fn list(
     page: &PageRequest,
     expand: PlanExpand,
 ) -> QueryResult<Page<Plan>> {
-    let total = filtered(filter).count().get_result(conn)?;
-    let mut query = filtered(filter);
-    if let Some(after) = &page.after {
-        query = query.filter(action_plans::id.gt(after.clone()));
-    }
-    let rows = query
-        .order(action_plans::id)
-        .limit(i64::from(page.limit) + 1)
-        .select(PlanRow::as_select())
-        .load(conn)?;
-    let page = Page::from_overfetch(rows, page.limit, total, |r| r.id.clone());
-    let items = assemble(conn, page.items, expand)?;
-    Ok(Page {
-        items,
-        next_after: page.next_after,
-        total: page.total,
-    })
+    keyset::page(
+        conn,
+        || filtered(filter),
+        action_plans::id,
+        page,
+        |row: &PlanRow| row.id.clone(),
+        |conn, rows| assemble(conn, rows, expand),
+    )
 }
 
 pub fn find(conn: &mut DbConn, id: &str, expand: PlanExpand) -> QueryResult<Option<Plan>> {
-    let row = action_plans::table
-        .find(id)
-        .select(PlanRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row
-        .map(|row| assemble(conn, vec![row], expand))
-        .transpose()?
-        .and_then(|mut v| v.pop()))
+    keyset::find(
+        conn,
+        action_plans::table.into_boxed(),
+        action_plans::id,
+        id,
+        |conn, rows| assemble(conn, rows, expand),
+    )
 }
 
 fn assemble(conn: &mut DbConn, rows: Vec<PlanRow>, expand: PlanExpand) -> QueryResult<Vec<Plan>> {
@@ -167,23 +142,7 @@ fn assemble(conn: &mut DbConn, rows: Vec<PlanRow>, expand: PlanExpand) -> QueryR
         .filter(members::id.eq_any(&member_ids))
         .select(MemberRow::as_select())
         .load(conn)?;
-    let mut member_provenance = Provenance::load(conn, entity::MEMBER, &member_ids)?;
-    let members: Vec<Member> = member_rows
-        .into_iter()
-        .map(|row| {
-            let RecordProvenance {
-                texts,
-                sources,
-                fields,
-            } = member_provenance.take(&row.id);
-            Member {
-                row,
-                texts,
-                sources,
-                fields,
-            }
-        })
-        .collect();
+    let members = with_texts(conn, entity::MEMBER, member_rows, |r| &r.id)?;
 
     let space_rows: Vec<SpaceRow> = co_creation_spaces::table
         .filter(co_creation_spaces::action_plan_id.eq_any(&ids))
@@ -249,32 +208,6 @@ fn assemble(conn: &mut DbConn, rows: Vec<PlanRow>, expand: PlanExpand) -> QueryR
                     })
                 }),
                 row,
-            }
-        })
-        .collect())
-}
-
-fn with_texts<R>(
-    conn: &mut DbConn,
-    entity_type: &str,
-    rows: Vec<R>,
-    id: impl Fn(&R) -> &String,
-) -> QueryResult<Vec<WithTexts<R>>> {
-    let ids: Vec<String> = rows.iter().map(|r| id(r).clone()).collect();
-    let mut provenance = Provenance::load(conn, entity_type, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let RecordProvenance {
-                texts,
-                sources,
-                fields,
-            } = provenance.take(id(&row));
-            WithTexts {
-                row,
-                texts,
-                sources,
-                fields,
             }
         })
         .collect())

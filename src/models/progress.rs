@@ -7,9 +7,7 @@ use diesel::prelude::*;
 use crate::db::DbConn;
 use crate::db::schema::{assessments, commitments, milestones, progress_updates};
 use crate::models::entity;
-use crate::models::lang::TextBundle;
-use crate::models::provenance::{FieldProvenances, Provenance};
-use crate::models::sources::Source;
+use crate::models::provenance::{WithTexts, with_texts};
 use crate::models::vocab::MilestoneStatus;
 
 /// Milestone counts by status; `unknown` counts milestones no source reports on.
@@ -93,13 +91,8 @@ impl ProgressUpdateRow {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct ProgressUpdate {
-    pub row: ProgressUpdateRow,
-    pub texts: TextBundle,
-    pub sources: Vec<Source>,
-    pub fields: FieldProvenances,
-}
+/// A progress update with its claim (texts) and sources.
+pub type ProgressUpdate = WithTexts<ProgressUpdateRow>;
 
 /// Which records' progress updates to load.
 pub enum UpdatesOf<'a> {
@@ -127,20 +120,7 @@ pub fn updates(conn: &mut DbConn, of: UpdatesOf<'_>) -> QueryResult<Vec<Progress
         let (da, db) = (a.timeline_date(), b.timeline_date());
         (da.is_none(), da, &a.id).cmp(&(db.is_none(), db, &b.id))
     });
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut provenance = Provenance::load(conn, entity::PROGRESS_UPDATE, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let p = provenance.take(&row.id);
-            ProgressUpdate {
-                row,
-                texts: p.texts,
-                sources: p.sources,
-                fields: p.fields,
-            }
-        })
-        .collect())
+    with_texts(conn, entity::PROGRESS_UPDATE, rows, |r| &r.id)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
@@ -161,13 +141,8 @@ pub struct AssessmentRow {
     pub did_it_open_government: Option<String>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Assessment {
-    pub row: AssessmentRow,
-    pub texts: TextBundle,
-    pub sources: Vec<Source>,
-    pub fields: FieldProvenances,
-}
+/// An OGP/IRM assessment with its summary (texts) and sources.
+pub type Assessment = WithTexts<AssessmentRow>;
 
 pub fn assessments_of_commitments(
     conn: &mut DbConn,
@@ -178,18 +153,5 @@ pub fn assessments_of_commitments(
         .order(assessments::id)
         .select(AssessmentRow::as_select())
         .load(conn)?;
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let mut provenance = Provenance::load(conn, entity::ASSESSMENT, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let p = provenance.take(&row.id);
-            Assessment {
-                row,
-                texts: p.texts,
-                sources: p.sources,
-                fields: p.fields,
-            }
-        })
-        .collect())
+    with_texts(conn, entity::ASSESSMENT, rows, |r| &r.id)
 }

@@ -231,3 +231,41 @@ impl Provenance {
         }
     }
 }
+
+/// A record with its texts, sources and field provenance, for kinds that carry nothing more.
+#[derive(Debug, Clone)]
+pub struct WithTexts<R> {
+    pub row: R,
+    pub texts: TextBundle,
+    pub sources: Vec<Source>,
+    /// Provenance of single fields (a source of their own, or the project's classification).
+    pub fields: FieldProvenances,
+}
+
+/// Loads the provenance of `rows`, records of `entity_type` whose ids `id` gives, and attaches
+/// it to each row, keeping the order.
+pub fn with_texts<R>(
+    conn: &mut DbConn,
+    entity_type: &str,
+    rows: Vec<R>,
+    id: impl Fn(&R) -> &String,
+) -> QueryResult<Vec<WithTexts<R>>> {
+    let ids: Vec<String> = rows.iter().map(|r| id(r).clone()).collect();
+    let mut provenance = Provenance::load(conn, entity_type, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let RecordProvenance {
+                texts,
+                sources,
+                fields,
+            } = provenance.take(id(&row));
+            WithTexts {
+                row,
+                texts,
+                sources,
+                fields,
+            }
+        })
+        .collect())
+}

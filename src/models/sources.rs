@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::db::DbConn;
 use crate::db::schema::sources;
-use crate::models::{Page, PageRequest};
+use crate::models::{Page, PageRequest, keyset};
 
 #[derive(
     Debug,
@@ -38,25 +38,22 @@ pub struct Source {
 }
 
 pub fn list(conn: &mut DbConn, page: &PageRequest) -> QueryResult<Page<Source>> {
-    let total = sources::table.count().get_result(conn)?;
-    let mut query = sources::table.into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(sources::id.gt(after.clone()));
-    }
-    let rows = query
-        .order(sources::id)
-        .limit(i64::from(page.limit) + 1)
-        .select(Source::as_select())
-        .load(conn)?;
-    Ok(Page::from_overfetch(rows, page.limit, total, |s| {
-        s.id.clone()
-    }))
+    keyset::page(
+        conn,
+        || sources::table.into_boxed(),
+        sources::id,
+        page,
+        |source: &Source| source.id.clone(),
+        |_, rows| Ok(rows),
+    )
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Source>> {
-    sources::table
-        .find(id)
-        .select(Source::as_select())
-        .first(conn)
-        .optional()
+    keyset::find(
+        conn,
+        sources::table.into_boxed(),
+        sources::id,
+        id,
+        |_, rows| Ok(rows),
+    )
 }

@@ -138,7 +138,7 @@ async fn assert_unavailable(state: AppState) {
         let res =
             actix_web::test::call_service(&app, TestRequest::get().uri(path).to_request()).await;
         assert_eq!(res.status(), 503, "{path}");
-        assert!(res.headers().contains_key("retry-after"));
+        assert_eq!(res.headers().get("retry-after").unwrap(), "5", "{path}");
         assert_eq!(
             res.headers().get("content-type").unwrap(),
             "application/problem+json"

@@ -9,6 +9,9 @@ use serde_json::Value;
 use crate::both_backends;
 use crate::common::TestApp;
 
+/// What `X-Sample-Data` says on the items and record of a registry of generated data.
+const SAMPLE_DATA_HEADER: &str = "true; generated sample data, not real records";
+
 /// Every item of a registry, in import order, from the complete NDJSON export.
 async fn all_items(app: &TestApp, slug: &str) -> Vec<Value> {
     let res = app
@@ -88,7 +91,8 @@ both_backends!(registries_describe_passport_schema_and_sample_flag, |app| {
         let items = app.get(r["links"]["items"].as_str().unwrap()).await;
         assert_eq!(items.json()["total"], r["item_count"], "{}", r["slug"]);
         assert_eq!(items.json()["sample"], r["sample"]);
-        assert_eq!(items.header("x-sample-data").is_some(), r["sample"] == true);
+        let expected = (r["sample"] == true).then_some(SAMPLE_DATA_HEADER);
+        assert_eq!(items.header("x-sample-data"), expected);
     }
     let units = app.get("/api/v1/registries/territorial-units").await.json();
     assert_eq!(units["sample"], false);
@@ -953,7 +957,7 @@ both_backends!(
             .get("/api/v1/registries/road-monitoring/items/RD-0001")
             .await;
         assert_eq!(sample.json()["sample"], true);
-        assert!(sample.header("x-sample-data").is_some());
+        assert_eq!(sample.header("x-sample-data"), Some(SAMPLE_DATA_HEADER));
     }
 );
 

@@ -3,6 +3,34 @@
 use crate::both_backends;
 use serde_json::Value;
 
+/// The languages of the localized texts in a body (objects with `value`, `lang` and `fallback`),
+/// as `Content-Language` must list them: each once, in the order uk, en, es.
+fn served_languages(body: &Value) -> String {
+    fn collect(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(object) => {
+                if let (Some(Value::String(lang)), true, true) = (
+                    object.get("lang"),
+                    object.contains_key("value"),
+                    object.contains_key("fallback"),
+                ) {
+                    found.push(lang.clone());
+                }
+                object.values().for_each(|v| collect(v, found));
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect(v, found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    collect(body, &mut found);
+    ["uk", "en", "es"]
+        .into_iter()
+        .filter(|code| found.iter().any(|lang| lang == code))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn ids(body: &Value) -> Vec<String> {
     body["items"]
         .as_array()
@@ -391,6 +419,18 @@ both_backends!(each_text_names_its_source, |app| {
 both_backends!(content_language_only_when_texts_are_served, |app| {
     let sources = app.get("/api/v1/sources").await;
     assert!(sources.header("content-language").is_none());
-    let plans = app.get("/api/v1/plans").await;
-    assert!(plans.header("content-language").is_some());
+    for uri in [
+        "/api/v1/plans",
+        "/api/v1/plans?lang=uk",
+        "/api/v1/commitments?lang=es",
+    ] {
+        let res = app.get(uri).await;
+        let expected = served_languages(&res.json());
+        assert!(!expected.is_empty(), "{uri} serves texts");
+        assert_eq!(
+            res.header("content-language"),
+            Some(expected.as_str()),
+            "{uri}"
+        );
+    }
 });

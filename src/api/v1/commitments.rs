@@ -1,35 +1,31 @@
 //! `/api/v1/commitments`: the plan's commitments with their OGP values and progress rollups.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::AppState;
 use crate::api::csv::{self, Cell};
 use crate::api::dto::classified_cell;
 use crate::api::dto::{
     AssessmentDto, DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef,
     date, provenance, source_refs, text_cells,
 };
-use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
-use crate::api::respond::{self, CsvRecord, Listing};
+use crate::api::respond::CsvRecord;
 use crate::api::v1::milestones::MilestoneDto;
-use crate::api::{AppState, run_plan};
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::error::AppError;
 use crate::models::commitments::{self, Commitment, CommitmentExpand, CommitmentFilter};
 use crate::models::lang::LocalizedText;
 use crate::models::progress::Progress;
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{OgpValue, Role};
-
-const EXPANDABLE: &[&str] = &[
-    "milestones",
-    "institutions",
-    "assessments",
-    "progress_updates",
-];
 
 /// A commitment of an action plan.
 #[derive(Debug, Serialize, ToSchema)]
@@ -229,47 +225,69 @@ record_params! {
     }
 }
 
-fn expansion(chosen: &std::collections::BTreeSet<&str>) -> CommitmentExpand {
-    CommitmentExpand {
-        milestones: chosen.contains("milestones"),
-        institutions: chosen.contains("institutions"),
-        assessments: chosen.contains("assessments"),
-        progress_updates: chosen.contains("progress_updates"),
-    }
-}
+/// The collection of commitments.
+pub struct Commitments;
 
-async fn list(
-    req: HttpRequest,
-    params: ListCommitmentsParams,
-    state: web::Data<AppState>,
-    extension: Option<Format>,
-) -> Result<HttpResponse, AppError> {
-    let listing = Listing::new(
-        &req,
-        "commitments",
-        extension,
-        params.common(),
-        &[
-            ("plan", params.plan.as_deref()),
-            ("ogp_value", params.ogp_value.as_deref()),
-            ("institution", params.institution.as_deref()),
-            ("role", params.role.as_deref()),
-        ],
-    )?;
-    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
-    params::no_expand_in_csv(&chosen, listing.format)?;
-    let filter = CommitmentFilter {
-        plan_id: params::id("plan", params.plan.as_deref())?,
-        ogp_value: params::parse("ogp_value", params.ogp_value.as_deref())?,
-        institution_id: params::id("institution", params.institution.as_deref())?,
-        role: params::parse("role", params.role.as_deref())?,
-    };
-    let (page, expand) = (listing.page.clone(), expansion(&chosen));
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        commitments::list(conn, &filter, &page, expand)
-    })
-    .await?;
-    listing.respond(&req, found.0, &found.1, CommitmentDto::new)
+impl PlanCollection for Commitments {
+    const SCOPE: &'static str = "commitments";
+    const NOUN: &'static str = "commitment";
+    const EXPANDABLE: &'static [&'static str] = &[
+        "milestones",
+        "institutions",
+        "assessments",
+        "progress_updates",
+    ];
+
+    type ListParams = ListCommitmentsParams;
+    type GetParams = GetCommitmentParams;
+    type Filter = CommitmentFilter;
+    type Expand = CommitmentExpand;
+    type Record = Commitment;
+    type Wire = CommitmentDto;
+
+    const LIST: ListFn<Self::Filter, Self::Expand, Commitment> = commitments::list;
+    const FIND: FindFn<Self::Expand, Commitment> = commitments::find;
+    const TO_WIRE: fn(&Commitment, &LangContext) -> CommitmentDto = CommitmentDto::new;
+
+    fn list_query(params: &ListCommitmentsParams) -> ListQuery<'_> {
+        ListQuery {
+            common: params.common(),
+            release: params.release.as_deref(),
+            expand: params.expand.as_deref(),
+            filters: vec![
+                ("plan", params.plan.as_deref()),
+                ("ogp_value", params.ogp_value.as_deref()),
+                ("institution", params.institution.as_deref()),
+                ("role", params.role.as_deref()),
+            ],
+        }
+    }
+
+    fn record_query(params: &GetCommitmentParams) -> RecordQuery<'_> {
+        RecordQuery {
+            lang: params.lang.as_deref(),
+            release: params.release.as_deref(),
+            expand: params.expand.as_deref(),
+        }
+    }
+
+    fn filter(params: &ListCommitmentsParams) -> Result<CommitmentFilter, AppError> {
+        Ok(CommitmentFilter {
+            plan_id: params::id("plan", params.plan.as_deref())?,
+            ogp_value: params::parse("ogp_value", params.ogp_value.as_deref())?,
+            institution_id: params::id("institution", params.institution.as_deref())?,
+            role: params::parse("role", params.role.as_deref())?,
+        })
+    }
+
+    fn expansion(chosen: &BTreeSet<&str>) -> CommitmentExpand {
+        CommitmentExpand {
+            milestones: chosen.contains("milestones"),
+            institutions: chosen.contains("institutions"),
+            assessments: chosen.contains("assessments"),
+            progress_updates: chosen.contains("progress_updates"),
+        }
+    }
 }
 
 /// List commitments.
@@ -300,7 +318,7 @@ pub async fn list_commitments(
     params: web::Query<ListCommitmentsParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, None).await
+    plan_collection::list::<Commitments>(req, params.into_inner(), state, None).await
 }
 
 /// List commitments as CSV.
@@ -328,7 +346,7 @@ pub async fn list_commitments_csv(
     params: web::Query<ListCommitmentsParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, Some(Format::Csv)).await
+    plan_collection::list::<Commitments>(req, params.into_inner(), state, Some(Format::Csv)).await
 }
 
 /// Get one commitment.
@@ -350,19 +368,5 @@ pub async fn get_commitment(
     params: web::Query<GetCommitmentParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    negotiate::from_accept(&req, &[Format::Json])?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let expand = expansion(&params::expand(params.expand.as_deref(), EXPANDABLE)?);
-    let id = path.into_inner();
-    let lookup = id.clone();
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        commitments::find(conn, &lookup, expand)
-    })
-    .await?;
-    respond::found(
-        &ctx,
-        found,
-        || format!("no commitment with id {id:?}"),
-        CommitmentDto::new,
-    )
+    plan_collection::get::<Commitments>(req, path.into_inner(), params.into_inner(), state).await
 }

@@ -1,27 +1,28 @@
 //! `/api/v1/institutions`: lead institutions, other stakeholders and their involvements.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::AppState;
 use crate::api::csv::{self, Cell};
 use crate::api::dto::classified_cell;
 use crate::api::dto::{
     InvolvementDto, ListBody, RecordLinks, SourceRef, provenance, source_refs, text_cells,
 };
-use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
-use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run_plan};
+use crate::api::respond::CsvRecord;
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::error::AppError;
 use crate::models::institutions::{self, Institution, InstitutionFilter};
 use crate::models::lang::LocalizedText;
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{InstitutionKind, Role};
-
-const EXPANDABLE: &[&str] = &["involvements"];
 
 /// An institution: a city body, enterprise, NGO, international organisation or group.
 #[derive(Debug, Serialize, ToSchema)]
@@ -150,38 +151,60 @@ record_params! {
     }
 }
 
-async fn list(
-    req: HttpRequest,
-    params: ListInstitutionsParams,
-    state: web::Data<AppState>,
-    extension: Option<Format>,
-) -> Result<HttpResponse, AppError> {
-    let listing = Listing::new(
-        &req,
-        "institutions",
-        extension,
-        params.common(),
-        &[
-            ("kind", params.kind.as_deref()),
-            ("role", params.role.as_deref()),
-            ("plan", params.plan.as_deref()),
-            ("commitment", params.commitment.as_deref()),
-        ],
-    )?;
-    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
-    params::no_expand_in_csv(&chosen, listing.format)?;
-    let filter = InstitutionFilter {
-        kind: params::parse("kind", params.kind.as_deref())?,
-        role: params::parse("role", params.role.as_deref())?,
-        plan_id: params::id("plan", params.plan.as_deref())?,
-        commitment_id: params::id("commitment", params.commitment.as_deref())?,
-    };
-    let (page, with_involvements) = (listing.page.clone(), chosen.contains("involvements"));
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        institutions::list(conn, &filter, &page, with_involvements)
-    })
-    .await?;
-    listing.respond(&req, found.0, &found.1, InstitutionDto::new)
+/// The collection of institutions; `expand=involvements` embeds what they take part in.
+pub struct Institutions;
+
+impl PlanCollection for Institutions {
+    const SCOPE: &'static str = "institutions";
+    const NOUN: &'static str = "institution";
+    const EXPANDABLE: &'static [&'static str] = &["involvements"];
+
+    type ListParams = ListInstitutionsParams;
+    type GetParams = GetInstitutionParams;
+    type Filter = InstitutionFilter;
+    /// Whether to embed the involvements.
+    type Expand = bool;
+    type Record = Institution;
+    type Wire = InstitutionDto;
+
+    const LIST: ListFn<Self::Filter, Self::Expand, Institution> = institutions::list;
+    const FIND: FindFn<Self::Expand, Institution> = institutions::find;
+    const TO_WIRE: fn(&Institution, &LangContext) -> InstitutionDto = InstitutionDto::new;
+
+    fn list_query(params: &ListInstitutionsParams) -> ListQuery<'_> {
+        ListQuery {
+            common: params.common(),
+            release: params.release.as_deref(),
+            expand: params.expand.as_deref(),
+            filters: vec![
+                ("kind", params.kind.as_deref()),
+                ("role", params.role.as_deref()),
+                ("plan", params.plan.as_deref()),
+                ("commitment", params.commitment.as_deref()),
+            ],
+        }
+    }
+
+    fn record_query(params: &GetInstitutionParams) -> RecordQuery<'_> {
+        RecordQuery {
+            lang: params.lang.as_deref(),
+            release: params.release.as_deref(),
+            expand: params.expand.as_deref(),
+        }
+    }
+
+    fn filter(params: &ListInstitutionsParams) -> Result<InstitutionFilter, AppError> {
+        Ok(InstitutionFilter {
+            kind: params::parse("kind", params.kind.as_deref())?,
+            role: params::parse("role", params.role.as_deref())?,
+            plan_id: params::id("plan", params.plan.as_deref())?,
+            commitment_id: params::id("commitment", params.commitment.as_deref())?,
+        })
+    }
+
+    fn expansion(chosen: &BTreeSet<&str>) -> bool {
+        chosen.contains("involvements")
+    }
 }
 
 /// List institutions.
@@ -211,7 +234,7 @@ pub async fn list_institutions(
     params: web::Query<ListInstitutionsParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, None).await
+    plan_collection::list::<Institutions>(req, params.into_inner(), state, None).await
 }
 
 /// List institutions as CSV.
@@ -233,7 +256,7 @@ pub async fn list_institutions_csv(
     params: web::Query<ListInstitutionsParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, Some(Format::Csv)).await
+    plan_collection::list::<Institutions>(req, params.into_inner(), state, Some(Format::Csv)).await
 }
 
 /// Get one institution.
@@ -255,20 +278,5 @@ pub async fn get_institution(
     params: web::Query<GetInstitutionParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    negotiate::from_accept(&req, &[Format::Json])?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let with_involvements =
-        params::expand(params.expand.as_deref(), EXPANDABLE)?.contains("involvements");
-    let id = path.into_inner();
-    let lookup = id.clone();
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        institutions::find(conn, &lookup, with_involvements)
-    })
-    .await?;
-    respond::found(
-        &ctx,
-        found,
-        || format!("no institution with id {id:?}"),
-        InstitutionDto::new,
-    )
+    plan_collection::get::<Institutions>(req, path.into_inner(), params.into_inner(), state).await
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/milestones`: the steps of each commitment, their status and due dates.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
@@ -15,11 +15,14 @@ use crate::api::dto::{
     provenance, source_refs, text_cells,
 };
 use crate::api::limits::read_body;
-use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
-use crate::api::respond::{self, CsvRecord, Listing};
+use crate::api::respond::CsvRecord;
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::api::write_bodies;
-use crate::api::{AppState, run_plan, run_primary};
+use crate::api::{AppState, run_primary};
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
@@ -28,8 +31,6 @@ use crate::models::plan_edits::{self, EditError, Edited, ReadRelease};
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::releases::PLAN;
 use crate::models::vocab::{MilestoneStatus, parse_stored};
-
-const EXPANDABLE: &[&str] = &["institutions", "progress_updates"];
 
 /// A milestone of a commitment.
 #[derive(Debug, Serialize, ToSchema)]
@@ -198,57 +199,75 @@ fn day(name: &str, raw: Option<&str>, last: bool) -> Result<Option<NaiveDate>, A
         .map(|d| if last { d.latest() } else { d.earliest() }))
 }
 
-fn expansion(chosen: &std::collections::BTreeSet<&str>) -> MilestoneExpand {
-    MilestoneExpand {
-        institutions: chosen.contains("institutions"),
-        progress_updates: chosen.contains("progress_updates"),
-    }
-}
+/// The collection of milestones.
+pub struct Milestones;
 
-async fn list(
-    req: HttpRequest,
-    params: ListMilestonesParams,
-    state: web::Data<AppState>,
-    extension: Option<Format>,
-) -> Result<HttpResponse, AppError> {
-    let listing = Listing::new(
-        &req,
-        "milestones",
-        extension,
-        params.common(),
-        &[
-            ("commitment", params.commitment.as_deref()),
-            ("plan", params.plan.as_deref()),
-            ("institution", params.institution.as_deref()),
-            ("status", params.status.as_deref()),
-            ("due_from", params.due_from.as_deref()),
-            ("due_to", params.due_to.as_deref()),
-        ],
-    )?;
-    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
-    params::no_expand_in_csv(&chosen, listing.format)?;
-    let filter = MilestoneFilter {
-        plan_id: params::id("plan", params.plan.as_deref())?,
-        commitment_id: params::id("commitment", params.commitment.as_deref())?,
-        institution_id: params::id("institution", params.institution.as_deref())?,
-        status: status_filter(params.status.as_deref())?,
-        due_from: day("due_from", params.due_from.as_deref(), false)?,
-        due_to: day("due_to", params.due_to.as_deref(), true)?,
-    };
-    if let (Some(from), Some(to)) = (filter.due_from, filter.due_to)
-        && from > to
-    {
-        return Err(AppError::invalid(
-            "due_to",
-            format!("{to} is before due_from {from}"),
-        ));
+impl PlanCollection for Milestones {
+    const SCOPE: &'static str = "milestones";
+    const NOUN: &'static str = "milestone";
+    const EXPANDABLE: &'static [&'static str] = &["institutions", "progress_updates"];
+
+    type ListParams = ListMilestonesParams;
+    type GetParams = GetMilestoneParams;
+    type Filter = MilestoneFilter;
+    type Expand = MilestoneExpand;
+    type Record = Milestone;
+    type Wire = MilestoneDto;
+
+    const LIST: ListFn<Self::Filter, Self::Expand, Milestone> = milestones::list;
+    const FIND: FindFn<Self::Expand, Milestone> = milestones::find;
+    const TO_WIRE: fn(&Milestone, &LangContext) -> MilestoneDto = MilestoneDto::new;
+
+    fn list_query(params: &ListMilestonesParams) -> ListQuery<'_> {
+        ListQuery {
+            common: params.common(),
+            release: params.release.as_deref(),
+            expand: params.expand.as_deref(),
+            filters: vec![
+                ("commitment", params.commitment.as_deref()),
+                ("plan", params.plan.as_deref()),
+                ("institution", params.institution.as_deref()),
+                ("status", params.status.as_deref()),
+                ("due_from", params.due_from.as_deref()),
+                ("due_to", params.due_to.as_deref()),
+            ],
+        }
     }
-    let (page, expand) = (listing.page.clone(), expansion(&chosen));
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        milestones::list(conn, &filter, &page, expand)
-    })
-    .await?;
-    listing.respond(&req, found.0, &found.1, MilestoneDto::new)
+
+    fn record_query(params: &GetMilestoneParams) -> RecordQuery<'_> {
+        RecordQuery {
+            lang: params.lang.as_deref(),
+            release: params.release.as_deref(),
+            expand: params.expand.as_deref(),
+        }
+    }
+
+    fn filter(params: &ListMilestonesParams) -> Result<MilestoneFilter, AppError> {
+        let filter = MilestoneFilter {
+            plan_id: params::id("plan", params.plan.as_deref())?,
+            commitment_id: params::id("commitment", params.commitment.as_deref())?,
+            institution_id: params::id("institution", params.institution.as_deref())?,
+            status: status_filter(params.status.as_deref())?,
+            due_from: day("due_from", params.due_from.as_deref(), false)?,
+            due_to: day("due_to", params.due_to.as_deref(), true)?,
+        };
+        if let (Some(from), Some(to)) = (filter.due_from, filter.due_to)
+            && from > to
+        {
+            return Err(AppError::invalid(
+                "due_to",
+                format!("{to} is before due_from {from}"),
+            ));
+        }
+        Ok(filter)
+    }
+
+    fn expansion(chosen: &BTreeSet<&str>) -> MilestoneExpand {
+        MilestoneExpand {
+            institutions: chosen.contains("institutions"),
+            progress_updates: chosen.contains("progress_updates"),
+        }
+    }
 }
 
 /// List milestones.
@@ -278,7 +297,7 @@ pub async fn list_milestones(
     params: web::Query<ListMilestonesParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, None).await
+    plan_collection::list::<Milestones>(req, params.into_inner(), state, None).await
 }
 
 /// List milestones as CSV.
@@ -302,7 +321,7 @@ pub async fn list_milestones_csv(
     params: web::Query<ListMilestonesParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, Some(Format::Csv)).await
+    plan_collection::list::<Milestones>(req, params.into_inner(), state, Some(Format::Csv)).await
 }
 
 /// Get one milestone.
@@ -324,21 +343,7 @@ pub async fn get_milestone(
     params: web::Query<GetMilestoneParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    negotiate::from_accept(&req, &[Format::Json])?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let expand = expansion(&params::expand(params.expand.as_deref(), EXPANDABLE)?);
-    let id = path.into_inner();
-    let lookup = id.clone();
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        milestones::find(conn, &lookup, expand)
-    })
-    .await?;
-    respond::found(
-        &ctx,
-        found,
-        || format!("no milestone with id {id:?}"),
-        MilestoneDto::new,
-    )
+    plan_collection::get::<Milestones>(req, path.into_inner(), params.into_inner(), state).await
 }
 
 /// What a write to a milestone did.

@@ -11,6 +11,7 @@ pub mod imports;
 pub mod index;
 pub mod institutions;
 pub mod milestones;
+pub mod plan_collection;
 pub mod plans;
 pub mod registries;
 pub mod releases;

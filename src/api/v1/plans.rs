@@ -1,30 +1,31 @@
 //! `/api/v1/plans`: action plans with their member, co-creation facts and progress rollup.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::api::AppState;
 use crate::api::csv::{self, Cell};
 use crate::api::dto::classified_cell;
 use crate::api::dto::{
     DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef, date,
     provenance, source_refs, text_cells,
 };
-use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
-use crate::api::respond::{self, CsvRecord, Listing};
+use crate::api::respond::CsvRecord;
 use crate::api::v1::commitments::CommitmentDto;
-use crate::api::{AppState, run_plan};
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::error::AppError;
 use crate::models::lang::LocalizedText;
 use crate::models::plans::{self, Member, Plan, PlanExpand, PlanFilter};
 use crate::models::progress::Progress;
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::vocab::{Channel, CountQualifier, OversightBodyStatus, parse_stored};
-
-const EXPANDABLE: &[&str] = &["commitments", "institutions", "progress_updates"];
 
 /// Stored plan fields that the wire nests (their `provenance` keys are the members' paths).
 const PLAN_MEMBERS: &[(&str, &str)] = &[
@@ -349,38 +350,56 @@ record_params! {
     }
 }
 
-fn expansion(chosen: &std::collections::BTreeSet<&str>) -> PlanExpand {
-    PlanExpand {
-        commitments: chosen.contains("commitments"),
-        institutions: chosen.contains("institutions"),
-        progress_updates: chosen.contains("progress_updates"),
-    }
-}
+/// The collection of action plans.
+pub struct Plans;
 
-async fn list(
-    req: HttpRequest,
-    params: ListPlansParams,
-    state: web::Data<AppState>,
-    extension: Option<Format>,
-) -> Result<HttpResponse, AppError> {
-    let listing = Listing::new(
-        &req,
-        "plans",
-        extension,
-        params.common(),
-        &[("member", params.member.as_deref())],
-    )?;
-    let chosen = params::expand(params.expand.as_deref(), EXPANDABLE)?;
-    params::no_expand_in_csv(&chosen, listing.format)?;
-    let filter = PlanFilter {
-        member_id: params::id("member", params.member.as_deref())?,
-    };
-    let (page, expand) = (listing.page.clone(), expansion(&chosen));
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        plans::list(conn, &filter, &page, expand)
-    })
-    .await?;
-    listing.respond(&req, found.0, &found.1, PlanDto::new)
+impl PlanCollection for Plans {
+    const SCOPE: &'static str = "plans";
+    const NOUN: &'static str = "action plan";
+    const EXPANDABLE: &'static [&'static str] =
+        &["commitments", "institutions", "progress_updates"];
+
+    type ListParams = ListPlansParams;
+    type GetParams = GetPlanParams;
+    type Filter = PlanFilter;
+    type Expand = PlanExpand;
+    type Record = Plan;
+    type Wire = PlanDto;
+
+    const LIST: ListFn<Self::Filter, Self::Expand, Plan> = plans::list;
+    const FIND: FindFn<Self::Expand, Plan> = plans::find;
+    const TO_WIRE: fn(&Plan, &LangContext) -> PlanDto = PlanDto::new;
+
+    fn list_query(params: &ListPlansParams) -> ListQuery<'_> {
+        ListQuery {
+            common: params.common(),
+            release: params.release.as_deref(),
+            expand: params.expand.as_deref(),
+            filters: vec![("member", params.member.as_deref())],
+        }
+    }
+
+    fn record_query(params: &GetPlanParams) -> RecordQuery<'_> {
+        RecordQuery {
+            lang: params.lang.as_deref(),
+            release: params.release.as_deref(),
+            expand: params.expand.as_deref(),
+        }
+    }
+
+    fn filter(params: &ListPlansParams) -> Result<PlanFilter, AppError> {
+        Ok(PlanFilter {
+            member_id: params::id("member", params.member.as_deref())?,
+        })
+    }
+
+    fn expansion(chosen: &BTreeSet<&str>) -> PlanExpand {
+        PlanExpand {
+            commitments: chosen.contains("commitments"),
+            institutions: chosen.contains("institutions"),
+            progress_updates: chosen.contains("progress_updates"),
+        }
+    }
 }
 
 /// List action plans.
@@ -410,7 +429,7 @@ pub async fn list_plans(
     params: web::Query<ListPlansParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, None).await
+    plan_collection::list::<Plans>(req, params.into_inner(), state, None).await
 }
 
 /// List action plans as CSV.
@@ -434,7 +453,7 @@ pub async fn list_plans_csv(
     params: web::Query<ListPlansParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, Some(Format::Csv)).await
+    plan_collection::list::<Plans>(req, params.into_inner(), state, Some(Format::Csv)).await
 }
 
 /// Get one action plan.
@@ -456,19 +475,5 @@ pub async fn get_plan(
     params: web::Query<GetPlanParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    negotiate::from_accept(&req, &[Format::Json])?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let expand = expansion(&params::expand(params.expand.as_deref(), EXPANDABLE)?);
-    let id = path.into_inner();
-    let lookup = id.clone();
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        plans::find(conn, &lookup, expand)
-    })
-    .await?;
-    respond::found(
-        &ctx,
-        found,
-        || format!("no action plan with id {id:?}"),
-        PlanDto::new,
-    )
+    plan_collection::get::<Plans>(req, path.into_inner(), params.into_inner(), state).await
 }

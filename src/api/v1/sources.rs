@@ -1,13 +1,18 @@
 //! `/api/v1/sources`: the documents every fact comes from.
 
+use std::collections::BTreeSet;
+
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
+use crate::api::AppState;
 use crate::api::csv::Cell;
 use crate::api::dto::ListBody;
-use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{list_params, record_params};
-use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::{AppState, run_plan};
+use crate::api::respond::CsvRecord;
+use crate::api::v1::plan_collection::{
+    self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
+};
 use crate::error::AppError;
 use crate::models::sources::{self, Source};
 
@@ -55,19 +60,47 @@ record_params! {
     }
 }
 
-async fn list(
-    req: HttpRequest,
-    params: ListSourcesParams,
-    state: web::Data<AppState>,
-    extension: Option<Format>,
-) -> Result<HttpResponse, AppError> {
-    let listing = Listing::new(&req, "sources", extension, params.common(), &[])?;
-    let page = listing.page.clone();
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        sources::list(conn, &page)
-    })
-    .await?;
-    listing.respond(&req, found.0, &found.1, |s, _| s.clone())
+/// The collection of sources: no filters and nothing to expand.
+pub struct Sources;
+
+impl PlanCollection for Sources {
+    const SCOPE: &'static str = "sources";
+    const NOUN: &'static str = "source";
+    const EXPANDABLE: &'static [&'static str] = &[];
+
+    type ListParams = ListSourcesParams;
+    type GetParams = GetSourceParams;
+    type Filter = ();
+    type Expand = ();
+    type Record = Source;
+    type Wire = Source;
+
+    const LIST: ListFn<(), (), Source> = |conn, _, page, _| sources::list(conn, page);
+    const FIND: FindFn<(), Source> = |conn, id, _| sources::find(conn, id);
+    const TO_WIRE: fn(&Source, &LangContext) -> Source = |source, _| source.clone();
+
+    fn list_query(params: &ListSourcesParams) -> ListQuery<'_> {
+        ListQuery {
+            common: params.common(),
+            release: params.release.as_deref(),
+            expand: None,
+            filters: vec![],
+        }
+    }
+
+    fn record_query(params: &GetSourceParams) -> RecordQuery<'_> {
+        RecordQuery {
+            lang: params.lang.as_deref(),
+            release: params.release.as_deref(),
+            expand: None,
+        }
+    }
+
+    fn filter(_: &ListSourcesParams) -> Result<(), AppError> {
+        Ok(())
+    }
+
+    fn expansion(_: &BTreeSet<&str>) {}
 }
 
 /// List sources.
@@ -89,7 +122,7 @@ pub async fn list_sources(
     params: web::Query<ListSourcesParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, None).await
+    plan_collection::list::<Sources>(req, params.into_inner(), state, None).await
 }
 
 /// List sources as CSV.
@@ -108,7 +141,7 @@ pub async fn list_sources_csv(
     params: web::Query<ListSourcesParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    list(req, params.into_inner(), state, Some(Format::Csv)).await
+    plan_collection::list::<Sources>(req, params.into_inner(), state, Some(Format::Csv)).await
 }
 
 /// Get one source.
@@ -127,18 +160,5 @@ pub async fn get_source(
     params: web::Query<GetSourceParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    negotiate::from_accept(&req, &[Format::Json])?;
-    let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
-    let id = path.into_inner();
-    let lookup = id.clone();
-    let found = run_plan(&state, params.release.as_deref(), move |conn| {
-        sources::find(conn, &lookup)
-    })
-    .await?;
-    respond::found(
-        &ctx,
-        found,
-        || format!("no source with id {id:?}"),
-        |s, _| s.clone(),
-    )
+    plan_collection::get::<Sources>(req, path.into_inner(), params.into_inner(), state).await
 }
