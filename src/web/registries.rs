@@ -7,9 +7,9 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
-use crate::api::negotiate::LangContext;
 use crate::api::v1::registries::{BrowsedPage, browse_items};
-use crate::api::{AppState, run};
+use crate::app::AppState;
+use crate::http::negotiate::LangContext;
 use crate::models::PageRequest;
 use crate::models::lang::Lang;
 use crate::models::registries;
@@ -49,7 +49,7 @@ fn sample_badge(lang: Lang, sample: bool) -> Markup {
 pub async fn registries(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     render_page(req, state, Some(&[]), |ctx, state| async move {
         let lang = ctx.lang;
-        let found = run(&state, |conn| {
+        let found = state.read(|conn| {
             registries::list(conn, &PageRequest { after: None, limit: 1000 })
         })
         .await?;
