@@ -33,7 +33,7 @@ where
 
 // TEMPORARY: removed at merge. The old paths of what moved to `app`, `http` and `middleware`, so
 // the handler files in `v1/` build unchanged until their callers are updated.
-pub use crate::app::{AppState, DbGate, ItemCounts, PlanSnapshots, ReadAt, Replica, UploadLimits};
+pub use crate::app::{AppState, ItemCounts, ReadAt};
 pub use crate::http::negotiate;
 pub use crate::middleware::{caching, metrics};
 pub use openapi as spec;
