@@ -59,6 +59,34 @@ pub struct Replica {
     pub gate: DbGate,
 }
 
+/// Limits of registry uploads (`POST /api/v1/registries/{slug}/imports`).
+#[derive(Debug, Clone)]
+pub struct UploadLimits {
+    /// Largest file accepted, in bytes; a larger one is refused with 413 while it streams.
+    pub max_bytes: u64,
+    /// Most data rows a file may have.
+    pub max_rows: u64,
+    /// Where uploads are spooled before import (default: the system's temporary directory).
+    pub dir: Option<std::path::PathBuf>,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        UploadLimits {
+            max_bytes: 100 * 1024 * 1024,
+            max_rows: 1_000_000,
+            dir: None,
+        }
+    }
+}
+
+/// The plan release a response was read from, and whether the request pinned it.
+#[derive(Debug, Clone, Default)]
+pub struct ReadAt {
+    pub release: Option<Release>,
+    pub pinned: bool,
+}
+
 impl AppState {
     pub fn new(pool: DbPool, backend: Backend) -> Self {
         let db_gate = DbGate::for_pool(&pool);
@@ -99,37 +127,7 @@ impl AppState {
             None => (&self.pool, &self.db_gate),
         }
     }
-}
 
-/// Limits of registry uploads (`POST /api/v1/registries/{slug}/imports`).
-#[derive(Debug, Clone)]
-pub struct UploadLimits {
-    /// Largest file accepted, in bytes; a larger one is refused with 413 while it streams.
-    pub max_bytes: u64,
-    /// Most data rows a file may have.
-    pub max_rows: u64,
-    /// Where uploads are spooled before import (default: the system's temporary directory).
-    pub dir: Option<std::path::PathBuf>,
-}
-
-impl Default for UploadLimits {
-    fn default() -> Self {
-        UploadLimits {
-            max_bytes: 100 * 1024 * 1024,
-            max_rows: 1_000_000,
-            dir: None,
-        }
-    }
-}
-
-/// The plan release a response was read from, and whether the request pinned it.
-#[derive(Debug, Clone, Default)]
-pub struct ReadAt {
-    pub release: Option<Release>,
-    pub pinned: bool,
-}
-
-impl AppState {
     /// Runs `f` on a pooled connection of the read side ([`AppState::reads`]): on actix's
     /// blocking pool, after its turn at that pool's gate.
     pub async fn read<T, E, F>(&self, f: F) -> Result<T, AppError>
