@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::api::limits::{self, Limits};
-use crate::api::rate_limit::{ClientIpSource, RateLimitConfig, RateLimits};
-use crate::api::{self, AppState};
+use crate::api;
+use crate::app::{self, AppState};
 use crate::db::{self, Backend, DatabaseUrl, PoolOptions};
 use crate::logging::LogFormat;
+use crate::middleware::limits::{self, Limits};
+use crate::middleware::rate_limit::{ClientIpSource, RateLimitConfig, RateLimits};
 use crate::models::fixture_set::FixtureSet;
 use crate::models::fixtures;
 use crate::models::registries::{self, import};
@@ -241,10 +242,10 @@ pub struct ServeArgs {
     /// Background tiles of the registry maps: an XYZ URL template with {z}, {x} and {y}
     /// (optionally {s}); `none` draws the items on a blank map. The pages' Content-Security-Policy
     /// allows images from this server only.
-    #[arg(long, env = "MAP_TILES_URL", default_value = crate::web::DEFAULT_TILES_URL)]
+    #[arg(long, env = "MAP_TILES_URL", default_value = crate::app::DEFAULT_TILES_URL)]
     pub map_tiles_url: String,
     /// Attribution the tile server requires, shown on the map.
-    #[arg(long, env = "MAP_TILES_ATTRIBUTION", default_value = crate::web::DEFAULT_TILES_ATTRIBUTION)]
+    #[arg(long, env = "MAP_TILES_ATTRIBUTION", default_value = crate::app::DEFAULT_TILES_ATTRIBUTION)]
     pub map_tiles_attribution: String,
     /// Name of who runs this instance: the DCAT catalog's publisher, and the publisher of every
     /// dataset whose data names none (default: "Operator of the opengov-api service at <the
@@ -569,7 +570,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
     };
     sweep_interrupted_uploads(&pool);
     ensure_item_indexes(&pool);
-    let mut state = AppState::new(pool, url.backend()).with_uploads(api::UploadLimits {
+    let mut state = AppState::new(pool, url.backend()).with_uploads(app::UploadLimits {
         max_bytes: args.max_upload_bytes,
         max_rows: args.max_upload_rows,
         dir: args.upload_dir.clone(),
@@ -586,12 +587,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         per_token_per_minute: args.token_rate_limit_per_minute,
         client_ip: args.client_ip_from,
     };
-    state.web = crate::web::WebOptions {
+    state.web = app::WebOptions {
         map_tiles: match args.map_tiles_url.as_str() {
             "none" | "" => None,
             url => Some(
-                crate::web::MapTiles::parse(url, &args.map_tiles_attribution)
-                    .map_err(CliError::Other)?,
+                app::MapTiles::parse(url, &args.map_tiles_attribution).map_err(CliError::Other)?,
             ),
         },
     };
@@ -612,7 +612,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), CliError> {
         args.max_query_bytes,
         args.shutdown_timeout_secs
     );
-    let mut server = actix_web::HttpServer::new(move || api::build_app(state.clone()))
+    let mut server = actix_web::HttpServer::new(move || crate::server::build_app(state.clone()))
         .shutdown_timeout(args.shutdown_timeout_secs);
     if let Some(workers) = args.workers {
         server = server.workers(workers.max(1));

@@ -456,12 +456,53 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
     AppError::NotFound(format!("no resource at this path: {err}")).into()
 }
 
+/// The largest request body the extractors read, as app data: the 413 that raw-body extractors
+/// answer without a body names it.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+/// The methods each route takes (the `Allow` of a 405), by route pattern, as app data: the server
+/// builds it from the route registrations (the OpenAPI paths). A route it does not list (the web
+/// pages, the docs, `/metrics`) is read-only.
+#[derive(Debug, Clone, Default)]
+pub struct AllowedMethods(std::collections::HashMap<String, String>);
+
+impl AllowedMethods {
+    /// From the paths of an OpenAPI document: HEAD wherever GET is.
+    pub fn of(api: &utoipa::openapi::OpenApi) -> Self {
+        let table = api.paths.paths.iter().map(|(pattern, item)| {
+            let methods: Vec<&str> = [
+                (item.get.is_some(), "GET"),
+                (item.get.is_some(), "HEAD"),
+                (item.post.is_some(), "POST"),
+                (item.put.is_some(), "PUT"),
+                (item.patch.is_some(), "PATCH"),
+                (item.delete.is_some(), "DELETE"),
+            ]
+            .into_iter()
+            .filter_map(|(taken, method)| taken.then_some(method))
+            .collect();
+            (pattern.clone(), methods.join(", "))
+        });
+        AllowedMethods(table.collect())
+    }
+
+    /// The `Allow` value of the route that `req`'s path matches.
+    fn of_request(req: &HttpRequest) -> String {
+        let listed = req.app_data::<AllowedMethods>().and_then(|table| {
+            let pattern = req.resource_map().match_pattern(req.path())?;
+            table.0.get(&pattern).cloned()
+        });
+        listed.unwrap_or_else(|| "GET, HEAD".to_owned())
+    }
+}
+
 /// Default service: a known path with another method is 405; anything else is 404. Both as
 /// problems.
 pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, AppError> {
     if req.resource_map().has_resource(req.path()) {
         return Ok(HttpResponse::MethodNotAllowed()
-            .insert_header((header::ALLOW, allowed_methods(req.path())))
+            .insert_header((header::ALLOW, AllowedMethods::of_request(&req)))
             .finish());
     }
     Err(AppError::NotFound(format!(
@@ -504,18 +545,15 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
                     "{} is not allowed on {}; it takes {}",
                     req.method(),
                     req.path(),
-                    allowed_methods(req.path())
+                    AllowedMethods::of_request(&req)
                 ),
                 // Raw-body extractors (PayloadConfig) answer 413 without a problem body.
-                StatusCode::PAYLOAD_TOO_LARGE => {
-                    match req.app_data::<actix_web::web::Data<crate::api::AppState>>() {
-                        Some(state) => format!(
-                            "the request body is larger than the limit of {} bytes",
-                            state.limits.max_body_bytes
-                        ),
-                        None => "the request body is too large".to_owned(),
+                StatusCode::PAYLOAD_TOO_LARGE => match req.app_data::<BodyLimit>() {
+                    Some(BodyLimit(limit)) => {
+                        format!("the request body is larger than the limit of {limit} bytes")
                     }
-                }
+                    None => "the request body is too large".to_owned(),
+                },
                 _ => status
                     .canonical_reason()
                     .unwrap_or("request failed")
@@ -572,21 +610,20 @@ pub fn problem_json_errors<B: MessageBody + 'static>(
     ))
 }
 
-/// The methods a path takes: every resource is readable except the write-only progress
-/// updates; milestones take PATCH and registry imports POST (see the OpenAPI document).
-fn allowed_methods(path: &str) -> &'static str {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    match segments.as_slice() {
-        ["", "api", "v1", "milestones", _, "progress-updates"] => "POST",
-        ["", "api", "v1", "milestones", _] => "GET, HEAD, PATCH",
-        ["", "api", "v1", "registries", _, "imports"] => "GET, HEAD, POST",
-        _ => "GET, HEAD",
-    }
-}
-
 fn instance_of(req: &HttpRequest) -> String {
     match req.query_string() {
         "" => req.path().to_owned(),
         q => format!("{}?{}", req.path(), q),
+    }
+}
+
+/// A release number the dataset does not have is a 404 naming the releases it has.
+impl From<crate::models::releases::FindError> for AppError {
+    fn from(e: crate::models::releases::FindError) -> Self {
+        use crate::models::releases::FindError;
+        match e {
+            FindError::Missing(missing) => AppError::NotFound(missing.to_string()),
+            FindError::Database(e) => e.into(),
+        }
     }
 }

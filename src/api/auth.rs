@@ -12,7 +12,7 @@ use actix_web::http::header;
 use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
-use crate::api::{AppState, run_primary};
+use crate::app::AppState;
 use crate::error::{self, AppError};
 use crate::models::tokens::{self, Actor, Scope};
 
@@ -54,7 +54,8 @@ async fn admit(req: &HttpRequest, scope: Scope) -> Result<Actor, AppError> {
         .cloned()
         .ok_or_else(|| AppError::Internal("no application state".into()))?;
     // On the primary, so a revoked token stops working at once, whatever a replica lags.
-    let actor = run_primary(&state, move |conn| Ok(tokens::authenticate(conn, &token)?))
+    let actor = state
+        .on_primary(move |conn| tokens::authenticate(conn, &token))
         .await?
         .ok_or_else(|| AppError::Unauthorized {
             detail: "the bearer token is unknown or revoked".into(),

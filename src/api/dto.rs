@@ -3,7 +3,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::negotiate::LangContext;
+use crate::http::negotiate::LangContext;
 use crate::models::institutions::Involvement;
 use crate::models::lang::{Lang, LocalizedText};
 use crate::models::partial_date::{DatePrecision, PartialDate};

@@ -3,8 +3,7 @@
 
 use actix_web::web::Bytes;
 
-use crate::api::ItemCounts;
-use crate::db::PooledConn;
+use crate::app::{HeldConnection, ItemCounts};
 use crate::error::AppError;
 use crate::formats::items::Renderer;
 use crate::models::registries::items::{CountCache, Export, ReadError, Select};
@@ -37,7 +36,7 @@ impl CountCache for ItemCounts {
 /// the first bytes ends the stream with an error, which aborts the response: an export is never
 /// silently cut short.
 pub fn stream_export(
-    conn: PooledConn,
+    held: HeldConnection,
     renderer: Renderer,
     select: Select,
     tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
@@ -49,7 +48,8 @@ pub fn stream_export(
         log::error!("export of {} failed: {message}", renderer.registry.slug());
         let _ = tx.blocking_send(Err(std::io::Error::other(message)));
     };
-    let mut export = match Export::begin(conn) {
+    // The turn at the gate (held._admitted) stays taken until the export ends.
+    let mut export = match Export::begin(held.conn) {
         Ok(export) => export,
         Err(e) => return fail(e.to_string()),
     };

@@ -25,11 +25,11 @@ pub fn cursor_error(e: crate::models::cursor::CursorError) -> AppError {
 /// Page size for a format: CSV without `limit` is a complete export (every matching record);
 /// otherwise `limit` as parsed by [`limit`].
 pub fn page_size(
-    format: crate::api::negotiate::Format,
+    format: crate::http::negotiate::Format,
     raw: Option<&str>,
 ) -> Result<u32, AppError> {
     match (format, raw) {
-        (crate::api::negotiate::Format::Csv, None) => Ok(u32::MAX),
+        (crate::http::negotiate::Format::Csv, None) => Ok(u32::MAX),
         _ => limit(raw),
     }
 }

@@ -133,9 +133,9 @@ pub fn expand<'a>(
 /// Refuses `expand` on CSV, which has one row per record and no room for embedded lists.
 pub fn no_expand_in_csv(
     expand: &BTreeSet<&str>,
-    format: crate::api::negotiate::Format,
+    format: crate::http::negotiate::Format,
 ) -> Result<(), AppError> {
-    if format == crate::api::negotiate::Format::Csv && !expand.is_empty() {
+    if format == crate::http::negotiate::Format::Csv && !expand.is_empty() {
         return Err(AppError::invalid(
             "expand",
             "is available for JSON only (CSV has one row per record); request the related collection as CSV instead",

@@ -6,12 +6,13 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::ReadAt;
 use crate::api::dto::{ListBody, PageLinks};
-use crate::api::negotiate::{Format, LangContext};
-use crate::api::release::{self, ReleaseRef};
+use crate::api::release::ReleaseRef;
+use crate::app::ReadAt;
 use crate::error::AppError;
 use crate::formats::csv::{self, Cell};
+use crate::http::negotiate::{Format, LangContext};
+use crate::http::release;
 
 /// A type served as CSV: a fixed header and one row per record.
 pub trait CsvRecord {
@@ -35,15 +36,6 @@ pub fn next_link(req: &HttpRequest, cursor: &str) -> String {
     pairs.push(("cursor".into(), cursor.into()));
     let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     format!("{}?{query}", req.path())
-}
-
-/// The public scheme and host (`https://data.example`) for documents that need absolute IRIs (the
-/// DCAT catalog, CSVW metadata, Atom feeds). There is no configured public URL, so it comes from
-/// the request: `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host` when a proxy sets them,
-/// else the `Host` header and the connection's scheme.
-pub fn public_base(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    format!("{}://{}", info.scheme(), info.host())
 }
 
 pub fn self_link(req: &HttpRequest) -> String {
@@ -154,7 +146,8 @@ impl Listing {
         common: CommonParams<'_>,
         filters: &[(&str, Option<&str>)],
     ) -> Result<Self, AppError> {
-        use crate::api::{negotiate, pagination};
+        use crate::api::pagination;
+        use crate::http::negotiate;
         let format = negotiate::format(req, extension, common.format, negotiate::TABLE_FORMATS)?;
         let ctx = LangContext::new(negotiate::language(req, common.lang)?);
         let fingerprint = pagination::fingerprint(scope, filters);

@@ -8,8 +8,8 @@
 //! The structs are the documented schemas (OpenAPI); the checks read the JSON itself, so each
 //! fault is said in our words. A unit test keeps the member lists and the schemas equal.
 
-use actix_web::HttpRequest;
 use actix_web::http::header;
+use actix_web::{HttpRequest, web};
 use chrono::{Days, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -23,6 +23,58 @@ use crate::models::plan_edits::{
     COMPLETION_METRIC, Evidence, MilestoneEdit, NewProgressUpdate, Note,
 };
 use crate::models::vocab::MilestoneStatus;
+
+/// Reads a request body of at most `limit` bytes (after any `Content-Encoding` is undone):
+/// 413 naming the limit as soon as it is passed (at once when `Content-Length` says so), and
+/// a read failure in the caller's words.
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, AppError> {
+    use futures_util::StreamExt;
+    let too_large = || {
+        AppError::TooLarge(format!(
+            "the request body is larger than the limit of {limit} bytes"
+        ))
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large());
+    }
+    let mut stream = actix_web::dev::Decompress::from_headers(payload.into_inner(), req.headers());
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(payload_error)?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// A body that could not be read, in the caller's words (actix's are about its internals).
+pub fn payload_error(e: actix_web::error::PayloadError) -> AppError {
+    use actix_web::error::PayloadError;
+    let detail = match e {
+        PayloadError::Incomplete(_) => {
+            "the body ended before all of it arrived (the connection closed, or Content-Length \
+             says more than was sent); send it again"
+        }
+        PayloadError::EncodingCorrupted => {
+            "the body cannot be decoded with the Content-Encoding it names (gzip, br, deflate \
+             or zstd); send it as it is, or encoded as named"
+        }
+        PayloadError::Overflow => "the body is larger than the server takes",
+        _ => "the body could not be read; send it again",
+    };
+    AppError::MalformedBody(detail.into())
+}
 
 const MAX_EVIDENCE: usize = 10;
 const MAX_NOTE_CHARS: usize = 5000;

@@ -4,9 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
 
-use crate::api::negotiate::LangContext;
-use crate::api::{AppState, run_plan};
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::http::negotiate::LangContext;
 use crate::models::commitments::{self, CommitmentExpand};
 use crate::web::i18n::{Msg, code_label, t};
 use crate::web::layout::{
@@ -23,7 +23,7 @@ pub async fn commitment(
     render_page(req, state, Some(&[]), |ctx, state| async move {
         let lang = ctx.lang;
         let wanted = id.clone();
-        let (found, _) = run_plan(&state, None, move |conn| {
+        let (found, _) = state.read_plan(None, move |conn| {
             commitments::find(
                 conn,
                 &wanted,

@@ -4,9 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
-use crate::api::negotiate::LangContext;
-use crate::api::{AppState, run_plan};
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::http::negotiate::LangContext;
 use crate::models::PageRequest;
 use crate::models::commitments::{self, Commitment, CommitmentExpand};
 use crate::models::lang::Lang;
@@ -28,49 +28,50 @@ struct PlanView {
 
 pub async fn home(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     render_page(req, state, Some(&[]), |ctx, state| async move {
-        let (plans, _) = run_plan(&state, None, |conn| {
-            let plans = plans::list(
-                conn,
-                &PlanFilter::default(),
-                &PageRequest {
-                    after: None,
-                    limit: 100,
-                },
-                PlanExpand {
-                    commitments: false,
-                    institutions: true,
-                    progress_updates: true,
-                },
-            )?
-            .items;
-            let mut views = Vec::new();
-            for plan in plans {
-                let commitments = commitments::of_plans(
+        let (plans, _) = state
+            .read_plan(None, |conn| -> diesel::QueryResult<Vec<PlanView>> {
+                let plans = plans::list(
                     conn,
-                    std::slice::from_ref(&plan.row.id),
-                    CommitmentExpand {
-                        milestones: true,
+                    &PlanFilter::default(),
+                    &PageRequest {
+                        after: None,
+                        limit: 100,
+                    },
+                    PlanExpand {
+                        commitments: false,
                         institutions: true,
-                        assessments: true,
                         progress_updates: true,
                     },
-                )?;
-                let milestone_ids: Vec<String> = commitments
-                    .iter()
-                    .flat_map(|c| c.milestones.iter().flatten())
-                    .map(|m| m.row.id.clone())
-                    .collect();
-                let milestone_updates =
-                    progress::updates(conn, UpdatesOf::Milestones(&milestone_ids))?;
-                views.push(PlanView {
-                    plan,
-                    commitments,
-                    milestone_updates,
-                });
-            }
-            Ok(views)
-        })
-        .await?;
+                )?
+                .items;
+                let mut views = Vec::new();
+                for plan in plans {
+                    let commitments = commitments::of_plans(
+                        conn,
+                        std::slice::from_ref(&plan.row.id),
+                        CommitmentExpand {
+                            milestones: true,
+                            institutions: true,
+                            assessments: true,
+                            progress_updates: true,
+                        },
+                    )?;
+                    let milestone_ids: Vec<String> = commitments
+                        .iter()
+                        .flat_map(|c| c.milestones.iter().flatten())
+                        .map(|m| m.row.id.clone())
+                        .collect();
+                    let milestone_updates =
+                        progress::updates(conn, UpdatesOf::Milestones(&milestone_ids))?;
+                    views.push(PlanView {
+                        plan,
+                        commitments,
+                        milestone_updates,
+                    });
+                }
+                Ok(views)
+            })
+            .await?;
         let Some(first) = plans.first() else {
             return Err(AppError::NotFound("no action plan is loaded".into()));
         };

@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::html;
 
-use crate::api::negotiate::LangContext;
-use crate::api::{AppState, run_plan};
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::http::negotiate::LangContext;
 use crate::models::institutions::{self, Subject};
 use crate::web::i18n::{Msg, code_label, t};
 use crate::web::layout::{Citations, Page, provenance_mark, text, unknown};
@@ -20,7 +20,7 @@ pub async fn institution(
     render_page(req, state, Some(&[]), |ctx, state| async move {
         let lang = ctx.lang;
         let wanted = id.clone();
-        let (found, _) = run_plan(&state, None, move |conn| institutions::find(conn, &wanted, true)).await?;
+        let (found, _) = state.read_plan(None, move |conn| institutions::find(conn, &wanted, true)).await?;
         let i = found.ok_or_else(|| AppError::NotFound(format!("no institution {id:?}")))?;
         let pick = LangContext::new(lang);
         let involvements = i.involvements.as_deref().unwrap_or_default();

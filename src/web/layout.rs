@@ -5,14 +5,13 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use maud::{DOCTYPE, Markup, html};
 
-use crate::api::negotiate::LangContext;
-use crate::api::respond;
+use crate::app::WebOptions;
 use crate::error::AppError;
+use crate::http::negotiate::LangContext;
 use crate::models::lang::{Lang, LocalizedText, Wording};
 use crate::models::progress::ProgressUpdate;
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::sources::Source;
-use crate::web::WebOptions;
 use crate::web::i18n::{Msg, endonym, t};
 
 /// What every page knows about its request: the language and the query it was asked with.
@@ -57,7 +56,7 @@ impl PageContext {
                 params.push((key, value));
             }
         }
-        let lang = crate::api::negotiate::language(req, lang_param.as_deref())
+        let lang = crate::http::negotiate::language(req, lang_param.as_deref())
             .map_err(|e| (fallback_lang(req), e))?;
         if let Some(allowed) = allowed
             && let Some((key, _)) = params.iter().find(|(k, _)| !allowed.contains(&k.as_str()))
@@ -80,7 +79,7 @@ impl PageContext {
             lang,
             path: req.path().to_owned(),
             params,
-            base: respond::public_base(req),
+            base: crate::http::public_base(req),
         })
     }
 
@@ -115,7 +114,7 @@ fn link(path: &str, params: &[(String, String)], lang: Lang) -> String {
 
 /// The language of an error page when the request's own `lang` was the error.
 fn fallback_lang(req: &HttpRequest) -> Lang {
-    crate::api::negotiate::language(req, None).unwrap_or(Lang::En)
+    crate::http::negotiate::language(req, None).unwrap_or(Lang::En)
 }
 
 /// One page: its title, main content and the API call that gives the same data.
@@ -253,7 +252,7 @@ pub fn error_page(
         lang,
         path: req.path().to_owned(),
         params: Vec::new(),
-        base: respond::public_base(req),
+        base: crate::http::public_base(req),
     };
     let body = html! {
         h1 { (heading) }

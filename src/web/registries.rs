@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 
-use crate::api::{AppState, run, run_app};
+use crate::app::AppState;
 use crate::error::AppError;
 use crate::formats::Format;
 use crate::formats::items::CsvOptions;
@@ -55,7 +55,7 @@ fn sample_badge(lang: Lang, sample: bool) -> Markup {
 pub async fn registries(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     render_page(req, state, Some(&[]), |ctx, state| async move {
         let lang = ctx.lang;
-        let found = run(&state, |conn| {
+        let found = state.read(|conn| {
             registries::list(conn, &PageRequest { after: None, limit: 1000 })
         })
         .await?;
@@ -191,10 +191,11 @@ async fn browse_items(
         release,
         page,
         ..
-    } = run_app(state, move |conn| {
-        Ok(registry_items::read(conn, &request, &counts)?)
-    })
-    .await?;
+    } = state
+        .read(move |conn| -> Result<_, AppError> {
+            Ok(registry_items::read(conn, &request, &counts)?)
+        })
+        .await?;
     let page = page.unwrap_or_default();
     // Fields left out with `fields=` show as unknown, as the API leaves them out.
     let properties = page

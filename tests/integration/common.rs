@@ -12,9 +12,10 @@ use actix_web::http::header::HeaderMap;
 use actix_web::test::{self as atest, TestRequest};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use opengov_api::api::{AppState, build_app};
+use opengov_api::app::AppState;
 use opengov_api::db::{self, Backend, DatabaseUrl, DbPool, PoolOptions};
 use opengov_api::models::fixture_set::FixtureSet;
+use opengov_api::server::build_app;
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 

@@ -3,7 +3,7 @@
 use crate::both_backends;
 use crate::common::TestApp;
 use actix_web::test::TestRequest;
-use opengov_api::api::AppState;
+use opengov_api::app::AppState;
 use opengov_api::db::{self, DatabaseUrl};
 
 both_backends!(unknown_query_parameters_are_refused_by_name, |app| {
@@ -133,7 +133,7 @@ fn unreachable_state(url: &str) -> AppState {
 }
 
 async fn assert_unavailable(state: AppState) {
-    let app = actix_web::test::init_service(opengov_api::api::build_app(state)).await;
+    let app = actix_web::test::init_service(opengov_api::server::build_app(state)).await;
     for path in ["/api/v1/commitments", "/readyz"] {
         let res =
             actix_web::test::call_service(&app, TestRequest::get().uri(path).to_request()).await;
@@ -185,7 +185,8 @@ async fn readiness_fails_when_migrations_are_pending() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}/empty.db", dir.path().display());
     let app =
-        actix_web::test::init_service(opengov_api::api::build_app(unreachable_state(&url))).await;
+        actix_web::test::init_service(opengov_api::server::build_app(unreachable_state(&url)))
+            .await;
     let res =
         actix_web::test::call_service(&app, TestRequest::get().uri("/readyz").to_request()).await;
     assert_eq!(res.status(), 503);

@@ -10,8 +10,8 @@ use std::rc::Rc;
 
 use actix_web::test::{self as atest, TestRequest};
 use futures_util::future::LocalBoxFuture;
-use opengov_api::api::build_app;
 use opengov_api::models::registries::{self, import, search};
+use opengov_api::server::build_app;
 use percent_encoding::{NON_ALPHANUMERIC, percent_encode};
 use serde_json::Value;
 

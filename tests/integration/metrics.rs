@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::test::TestRequest;
-use opengov_api::api::DbGate;
+use opengov_api::app::DbGate;
 use opengov_api::models::tokens::{self, Scope};
 
 use crate::both_backends;

@@ -13,10 +13,10 @@ use actix_web::middleware::ErrorHandlers;
 use actix_web::test::{self as atest, TestRequest};
 use actix_web::{App, HttpResponse, web};
 use base64::Engine;
-use opengov_api::api::limits::{self, Limits};
-use opengov_api::api::rate_limit::{ClientIpSource, RateLimitConfig, RateLimits};
-use opengov_api::api::security_headers::LOGO_STYLE;
 use opengov_api::error;
+use opengov_api::middleware::limits::{self, Limits};
+use opengov_api::middleware::rate_limit::{ClientIpSource, RateLimitConfig, RateLimits};
+use opengov_api::middleware::security_headers::LOGO_STYLE;
 use sha2::{Digest, Sha256};
 
 use crate::both_backends;

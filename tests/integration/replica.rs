@@ -64,7 +64,7 @@ async fn reads_go_to_the_read_database_and_writes_to_the_primary() {
     // change feed, feeds, catalog, registries and releases.
     app.state = primary.clone().with_read_pool(read_pool.clone());
     app.state.pool = db::build_pool(&DatabaseUrl::parse(NOWHERE).unwrap(), &quick());
-    app.state.db_gate = opengov_api::api::DbGate::for_pool(&app.state.pool);
+    app.state.db_gate = opengov_api::app::DbGate::for_pool(&app.state.pool);
     for uri in [
         "/api/v1",
         "/api/v1/plans",

@@ -12,9 +12,10 @@ use actix_web::ResponseError;
 use actix_web::test::{self as atest, TestRequest};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
-use opengov_api::api::{AppState, build_app};
+use opengov_api::app::AppState;
 use opengov_api::db::{self, Backend, DatabaseUrl, PoolOptions};
 use opengov_api::error::AppError;
+use opengov_api::server::build_app;
 
 use crate::common::{Response, TestApp, pool_options};
 

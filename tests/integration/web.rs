@@ -413,13 +413,13 @@ async fn without_tiles_the_policy_allows_no_other_origin() {
 
 #[test]
 fn tile_urls_are_checked() {
-    use opengov_api::web::MapTiles;
+    use opengov_api::app::MapTiles;
     assert!(MapTiles::parse("https://tiles.example/{z}/{x}/{y}.png", "x").is_ok());
     assert!(MapTiles::parse("https://tiles.example/{z}/{x}.png", "x").is_err());
     assert!(MapTiles::parse("ftp://tiles.example/{z}/{x}/{y}.png", "x").is_err());
     let with_subdomains =
         MapTiles::parse("https://{s}.tiles.example/{z}/{x}/{y}.png", "x").unwrap();
-    let options = opengov_api::web::WebOptions {
+    let options = opengov_api::app::WebOptions {
         map_tiles: Some(with_subdomains),
     };
     assert!(

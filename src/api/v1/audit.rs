@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::Authenticated;
-use crate::api::{AppState, run_primary};
+use crate::app::AppState;
 use crate::error::AppError;
 use crate::models::audit::{self, AuditEntry};
 
@@ -55,8 +55,9 @@ pub async fn list_audit(
     }
     let after = params.after;
     // On the primary: an admin checking a write just made must see it.
-    let (entries, total) =
-        run_primary(&state, move |conn| Ok(audit::list(conn, after, limit)?)).await?;
+    let (entries, total) = state
+        .on_primary(move |conn| audit::list(conn, after, limit))
+        .await?;
     let next_after = (entries.len() as i64 == limit)
         .then(|| entries.last().map(|e| e.id))
         .flatten();

@@ -3,8 +3,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::api::spec::written_schema;
-use crate::api::{AppState, respond, run_app};
+use crate::api::openapi::written_schema;
+use crate::app::AppState;
 use crate::error::{AppError, Problem};
 use crate::formats::rdf;
 use crate::models::catalog;
@@ -55,19 +55,20 @@ async fn catalog(
     state: web::Data<AppState>,
     syntax: Syntax,
 ) -> Result<HttpResponse, AppError> {
-    let base = respond::public_base(&req);
+    let base = crate::http::public_base(&req);
     let operator = state.operator.clone();
-    let body = run_app(&state, move |conn| {
-        let data = catalog::load(conn)?;
-        let graph = catalog::build(&data, &base, &operator)
-            .map_err(|e| AppError::invalid("Host", e.to_string()))?;
-        match syntax {
-            Syntax::JsonLd => rdf::to_json_ld(&graph),
-            Syntax::Turtle => rdf::to_turtle(&graph),
-        }
-        .map_err(|e| AppError::Internal(format!("catalog serialisation: {e}")))
-    })
-    .await?;
+    let body = state
+        .read(move |conn| -> Result<_, AppError> {
+            let data = catalog::load(conn)?;
+            let graph = catalog::build(&data, &base, &operator)
+                .map_err(|e| AppError::invalid("Host", e.to_string()))?;
+            match syntax {
+                Syntax::JsonLd => rdf::to_json_ld(&graph),
+                Syntax::Turtle => rdf::to_turtle(&graph),
+            }
+            .map_err(|e| AppError::Internal(format!("catalog serialisation: {e}")))
+        })
+        .await?;
     let media_type = match syntax {
         Syntax::JsonLd => "application/ld+json",
         Syntax::Turtle => "text/turtle; charset=utf-8",

@@ -9,11 +9,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::negotiate::{self, Format};
 use crate::api::pagination;
-use crate::api::{AppState, run_app};
+use crate::app::AppState;
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::http::negotiate::{self, Format};
 use crate::models::changes::{self, ChangeEvent};
 use crate::models::registries;
 use crate::models::releases::{self, PLAN};
@@ -152,27 +152,28 @@ pub async fn list_changes(
         .unwrap_or(0);
     let limit = pagination::limit(params.limit.as_deref())?;
     let dataset = params.dataset;
-    let (events, head) = run_app(&state, move |conn| {
-        if let Some(d) = &dataset {
-            check_dataset(conn, d)?;
-        }
-        let pruned = releases::pruned_through(conn)?;
-        if after < pruned {
-            return Err(AppError::Gone {
-                detail: format!(
-                    "since: events up to {pruned} were pruned and this cursor is at {after}; \
+    let (events, head) = state
+        .read(move |conn| -> Result<_, AppError> {
+            if let Some(d) = &dataset {
+                check_dataset(conn, d)?;
+            }
+            let pruned = releases::pruned_through(conn)?;
+            if after < pruned {
+                return Err(AppError::Gone {
+                    detail: format!(
+                        "since: events up to {pruned} were pruned and this cursor is at {after}; \
                      load the snapshots in `restart`, then follow the feed from `restart.since`"
-                ),
-                restart: restart(conn)?,
-            });
-        }
-        // Read the head first: publishers are serialised, so every event up to it is committed
-        // and the page below sees them all.
-        let head = releases::last_change(conn)?;
-        let events = changes::after(conn, after, dataset.as_deref(), i64::from(limit) + 1)?;
-        Ok((events, head))
-    })
-    .await?;
+                    ),
+                    restart: restart(conn)?,
+                });
+            }
+            // Read the head first: publishers are serialised, so every event up to it is committed
+            // and the page below sees them all.
+            let head = releases::last_change(conn)?;
+            let events = changes::after(conn, after, dataset.as_deref(), i64::from(limit) + 1)?;
+            Ok((events, head))
+        })
+        .await?;
     let more = events.len() > limit as usize;
     let mut events = events;
     events.truncate(limit as usize);

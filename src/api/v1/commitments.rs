@@ -6,21 +6,21 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::AppState;
-use crate::api::csv::{self, Cell};
 use crate::api::dto::classified_cell;
 use crate::api::dto::{
     AssessmentDto, DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef,
     date, provenance, source_refs, text_cells,
 };
-use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::CsvRecord;
 use crate::api::v1::milestones::MilestoneDto;
 use crate::api::v1::plan_collection::{
     self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
 };
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::formats::csv::{self, Cell};
+use crate::http::negotiate::{Format, LangContext};
 use crate::models::commitments::{self, Commitment, CommitmentExpand, CommitmentFilter};
 use crate::models::lang::LocalizedText;
 use crate::models::progress::Progress;

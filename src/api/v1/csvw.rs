@@ -4,8 +4,8 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::api::spec::written_schema;
-use crate::api::{AppState, respond, run_app};
+use crate::api::openapi::written_schema;
+use crate::app::AppState;
 use crate::error::AppError;
 use crate::formats::csvw;
 use crate::models::{institutions, registries};
@@ -81,18 +81,19 @@ pub async fn get_items_csv_metadata(
     _params: web::Query<CsvMetadataParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
-    let api = format!("{}/api/v1", respond::public_base(&req));
+    let api = format!("{}/api/v1", crate::http::public_base(&req));
     let slug = path.into_inner();
-    let document = run_app(&state, move |conn| {
-        let registry = registries::find(conn, &slug)?
-            .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
-        let publisher = match &registry.row.publisher_id {
-            Some(id) => institutions::find(conn, id, false)?,
-            None => None,
-        };
-        Ok(csvw::table_metadata(&registry, publisher.as_ref(), &api))
-    })
-    .await?;
+    let document = state
+        .read(move |conn| -> Result<_, AppError> {
+            let registry = registries::find(conn, &slug)?
+                .ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
+            let publisher = match &registry.row.publisher_id {
+                Some(id) => institutions::find(conn, id, false)?,
+                None => None,
+            };
+            Ok(csvw::table_metadata(&registry, publisher.as_ref(), &api))
+        })
+        .await?;
     Ok(HttpResponse::Ok()
         .content_type("application/csvm+json")
         .body(document.to_string()))

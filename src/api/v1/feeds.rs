@@ -7,12 +7,13 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::api::negotiate::{self, LangContext};
 use crate::api::pagination;
-use crate::api::respond::{public_base, self_link};
-use crate::api::{AppState, run, run_app};
+use crate::api::respond::self_link;
+use crate::app::AppState;
 use crate::error::AppError;
 use crate::formats::atom::{self, ATOM, FeedUrls};
+use crate::http::negotiate::{self, LangContext};
+use crate::http::public_base;
 use crate::models::feeds;
 
 /// Entries in a feed when `limit` is absent.
@@ -81,7 +82,9 @@ pub async fn plan_feed(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let (limit, ctx, urls) = params.settle(&req)?;
-    let activity = run(&state, move |conn| feeds::plan_activity(conn, limit)).await?;
+    let activity = state
+        .read(move |conn| feeds::plan_activity(conn, limit))
+        .await?;
     respond(&ctx, &atom::plan_activity(&urls, &ctx, &activity)?)
 }
 
@@ -103,7 +106,9 @@ pub async fn releases_feed(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let (limit, ctx, urls) = params.settle(&req)?;
-    let found = run(&state, move |conn| feeds::all_releases(conn, limit)).await?;
+    let found = state
+        .read(move |conn| feeds::all_releases(conn, limit))
+        .await?;
     respond(&ctx, &atom::releases(&urls, &ctx, None, &found)?)
 }
 
@@ -130,10 +135,11 @@ pub async fn registry_feed(
     let (limit, ctx, urls) = params.settle(&req)?;
     let slug = path.into_inner();
     let lookup = slug.clone();
-    let found = run_app(&state, move |conn| {
-        feeds::registry_releases(conn, &lookup, limit)?
-            .ok_or_else(|| AppError::NotFound(format!("no registry {lookup:?}")))
-    })
-    .await?;
+    let found = state
+        .read(move |conn| -> Result<_, AppError> {
+            feeds::registry_releases(conn, &lookup, limit)?
+                .ok_or_else(|| AppError::NotFound(format!("no registry {lookup:?}")))
+        })
+        .await?;
     respond(&ctx, &atom::releases(&urls, &ctx, Some(&slug), &found)?)
 }

@@ -4,7 +4,7 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::{AppState, run_app, run_primary};
+use crate::app::AppState;
 use crate::db::{Backend, DbConn};
 use crate::error::AppError;
 
@@ -46,16 +46,17 @@ pub async fn healthz() -> HttpResponse {
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let current = run_primary(&state, |conn| {
-        ping(conn)?;
-        Ok(conn.migrations_current().unwrap_or(false))
-    })
-    .await?;
+    let current = state
+        .on_primary(|conn| -> Result<_, AppError> {
+            ping(conn)?;
+            Ok(conn.migrations_current().unwrap_or(false))
+        })
+        .await?;
     if state.replica.is_some() {
         // Reachability only: a replica carries the primary's schema, and diesel's migration
         // check would create its table, which a read-only standby refuses. (`run_app` reads
         // from the replica when there is one.)
-        run_app(&state, ping).await.map_err(|e| match e {
+        state.read(ping).await.map_err(|e| match e {
             // Named, since the primary answers; the driver's words go to the log only.
             AppError::Unavailable(cause) => {
                 log::warn!("readiness: the read database cannot be reached: {cause}");

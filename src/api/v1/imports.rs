@@ -15,9 +15,9 @@ use std::io::Write;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::auth::Authenticated;
-use crate::api::metrics::ImportOutcome;
-use crate::api::{AppState, run_primary};
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::middleware::metrics::ImportOutcome;
 use crate::models::registries::import::{self, FileFormat, ImportError, ImportProblem};
 use crate::models::registries::{self, hex};
 use crate::models::releases::{self, Release};
@@ -81,7 +81,7 @@ impl UploadParams {
     }
 }
 
-crate::api::spec::written_schema!(
+crate::api::openapi::written_schema!(
     /// A registry file as an RFC 7946 FeatureCollection: every item, one feature each.
     FeatureCollectionUpload,
     [crate::api::v1::registries::Geometry],
@@ -250,7 +250,7 @@ async fn spool(mut payload: web::Payload, state: &AppState) -> Result<Spooled, A
     let mut hasher = Sha256::new();
     let mut bytes = 0u64;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(crate::api::limits::payload_error)?;
+        let chunk = chunk.map_err(crate::api::write_bodies::payload_error)?;
         bytes += chunk.len() as u64;
         if bytes > limits.max_bytes {
             return Err(AppError::TooLarge(format!(
@@ -424,15 +424,16 @@ pub async fn upload_file(
     // Cheap refusals before the body is read: an unknown registry, a stale If-Match (checked
     // again under the publishing lock, where it counts).
     let known = slug.clone();
-    let latest = run_primary(&state, move |conn| {
-        if registries::find_row(conn, &known)?.is_none() {
-            return Err(AppError::NotFound(format!(
-                "no registry with slug {known:?}"
-            )));
-        }
-        Ok(releases::latest(conn, &dataset)?.map(|r| r.number))
-    })
-    .await?;
+    let latest = state
+        .on_primary(move |conn| -> Result<_, AppError> {
+            if registries::find_row(conn, &known)?.is_none() {
+                return Err(AppError::NotFound(format!(
+                    "no registry with slug {known:?}"
+                )));
+            }
+            Ok(releases::latest(conn, &dataset)?.map(|r| r.number))
+        })
+        .await?;
     if let Some(expected) = expected
         && latest != Some(expected)
     {
@@ -459,28 +460,29 @@ pub async fn upload_file(
     let sha256 = spooled.sha256.clone();
     let max_rows = state.uploads.max_rows;
     let started = std::time::Instant::now();
-    let ran = run_primary(&state, move |conn| {
-        let label = actor.label();
-        let upload = UploadRun {
-            slug: &slug,
-            actor: &label,
-            file_name: file_name.as_deref(),
-            media_type: &media_type,
-            idempotency_key: key.as_deref(),
-            format,
-            expected,
-            max_rows,
-            allow_empty,
-            path: spooled.file.path(),
-            bytes: spooled.bytes,
-            sha256: &spooled.sha256,
-        };
-        uploads::run(conn, &upload, |refused| {
-            serde_json::to_value(refusal(refused).to_problem(None)).unwrap_or_default()
+    let ran = state
+        .on_primary(move |conn| -> Result<_, AppError> {
+            let label = actor.label();
+            let upload = UploadRun {
+                slug: &slug,
+                actor: &label,
+                file_name: file_name.as_deref(),
+                media_type: &media_type,
+                idempotency_key: key.as_deref(),
+                format,
+                expected,
+                max_rows,
+                allow_empty,
+                path: spooled.file.path(),
+                bytes: spooled.bytes,
+                sha256: &spooled.sha256,
+            };
+            uploads::run(conn, &upload, |refused| {
+                serde_json::to_value(refusal(refused).to_problem(None)).unwrap_or_default()
+            })
+            .map_err(run_error)
         })
-        .map_err(run_error)
-    })
-    .await;
+        .await;
     let took = started.elapsed();
     let imported = !matches!(ran, Ok(Ran::Replayed(..)));
     let (answer, outcome) = match ran {
@@ -496,7 +498,7 @@ pub async fn upload_file(
             let mut response = HttpResponse::Created();
             response.insert_header((header::LOCATION, location(&upload)));
             if let Some(r) = &release {
-                crate::api::release::stamp(&mut response, r);
+                crate::http::release::stamp(&mut response, r);
             }
             let answer = Ok(response.json(UploadOutcome { upload, release }));
             (answer, ImportOutcome::Published)
@@ -546,16 +548,17 @@ pub async fn list_uploads(
             })
         })
         .transpose()?;
-    let (items, total) = run_primary(&state, move |conn| {
-        if registries::find_row(conn, &slug)?.is_none() {
-            return Err(AppError::NotFound(format!(
-                "no registry with slug {slug:?}"
-            )));
-        }
-        uploads::mark_interrupted(conn, false)?;
-        Ok(uploads::list(conn, &slug, before, limit)?)
-    })
-    .await?;
+    let (items, total) = state
+        .on_primary(move |conn| -> Result<_, AppError> {
+            if registries::find_row(conn, &slug)?.is_none() {
+                return Err(AppError::NotFound(format!(
+                    "no registry with slug {slug:?}"
+                )));
+            }
+            uploads::mark_interrupted(conn, false)?;
+            Ok(uploads::list(conn, &slug, before, limit)?)
+        })
+        .await?;
     let next_before = (items.len() as i64 == limit)
         .then(|| items.last().map(|u| u.id))
         .flatten();
@@ -592,11 +595,12 @@ pub async fn get_upload(
             "registry {slug:?} has no upload {raw_id:?} (upload ids are whole numbers)"
         )));
     };
-    let found = run_primary(&state, move |conn| {
-        uploads::mark_interrupted(conn, false)?;
-        Ok(uploads::find(conn, id)?)
-    })
-    .await?;
+    let found = state
+        .on_primary(move |conn| -> Result<_, AppError> {
+            uploads::mark_interrupted(conn, false)?;
+            Ok(uploads::find(conn, id)?)
+        })
+        .await?;
     match found {
         Some(upload) if upload.registry == slug => Ok(HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "private, no-store"))

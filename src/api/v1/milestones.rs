@@ -8,22 +8,22 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::auth::Authenticated;
-use crate::api::csv::{self, Cell};
 use crate::api::dto::classified_cell;
 use crate::api::dto::{
     DateValue, InvolvementDto, ListBody, ProgressUpdateDto, RecordLinks, SourceRef, date,
     provenance, source_refs, text_cells,
 };
-use crate::api::limits::read_body;
-use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{self, list_params, record_params};
 use crate::api::respond::CsvRecord;
 use crate::api::v1::plan_collection::{
     self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
 };
 use crate::api::write_bodies;
-use crate::api::{AppState, run_primary};
+use crate::api::write_bodies::read_body;
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::formats::csv::{self, Cell};
+use crate::http::negotiate::{Format, LangContext};
 use crate::models::lang::LocalizedText;
 use crate::models::milestones::{self, Milestone, MilestoneExpand, MilestoneFilter, StatusFilter};
 use crate::models::partial_date::PartialDate;
@@ -378,7 +378,7 @@ fn edit_error(e: EditError) -> AppError {
 fn respond_written(edited: Edited, status: actix_web::http::StatusCode) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     if let Some(r) = &edited.release {
-        crate::api::release::stamp(&mut response, r);
+        crate::http::release::stamp(&mut response, r);
     }
     if let Some(update) = &edited.progress_update_id
         && status == actix_web::http::StatusCode::CREATED
@@ -427,10 +427,11 @@ pub async fn update_milestone(
     let edit = write_bodies::milestone_edit(&req, &body)?;
     let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
     let id = path.into_inner();
-    let edited = run_primary(&state, move |conn| {
-        plan_edits::update_milestone(conn, &actor, &id, &edit, read).map_err(edit_error)
-    })
-    .await?;
+    let edited = state
+        .on_primary(move |conn| -> Result<_, AppError> {
+            plan_edits::update_milestone(conn, &actor, &id, &edit, read).map_err(edit_error)
+        })
+        .await?;
     Ok(respond_written(edited, actix_web::http::StatusCode::OK))
 }
 
@@ -465,10 +466,11 @@ pub async fn add_progress_update(
     let update = write_bodies::progress_update(&req, &body)?;
     let read = crate::api::release::if_match(&req, PLAN)?.map(ReadRelease);
     let id = path.into_inner();
-    let edited = run_primary(&state, move |conn| {
-        plan_edits::add_progress_update(conn, &actor, &id, &update, read).map_err(edit_error)
-    })
-    .await?;
+    let edited = state
+        .on_primary(move |conn| -> Result<_, AppError> {
+            plan_edits::add_progress_update(conn, &actor, &id, &update, read).map_err(edit_error)
+        })
+        .await?;
     Ok(respond_written(
         edited,
         actix_web::http::StatusCode::CREATED,

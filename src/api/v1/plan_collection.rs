@@ -10,12 +10,12 @@ use diesel::QueryResult;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::api::negotiate::{self, Format, LangContext};
 use crate::api::params;
 use crate::api::respond::{self, CommonParams, CsvRecord, Listing};
-use crate::api::{AppState, run_plan};
+use crate::app::AppState;
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::http::negotiate::{self, Format, LangContext};
 use crate::models::{Page, PageRequest};
 
 /// The parameters of a list request that every plan collection treats alike.
@@ -85,10 +85,12 @@ pub async fn list<C: PlanCollection>(
     params::no_expand_in_csv(&chosen, listing.format)?;
     let filter = C::filter(&params)?;
     let (page, expand) = (listing.page.clone(), C::expansion(&chosen));
-    let found = run_plan(&state, query.release, move |conn| {
-        (C::LIST)(conn, &filter, &page, expand)
-    })
-    .await?;
+    let found = state
+        .read_plan(
+            crate::http::release::parse_param(query.release)?,
+            move |conn| (C::LIST)(conn, &filter, &page, expand),
+        )
+        .await?;
     listing.respond(&req, found.0, &found.1, C::TO_WIRE)
 }
 
@@ -104,10 +106,12 @@ pub async fn get<C: PlanCollection>(
     let ctx = LangContext::new(negotiate::language(&req, query.lang)?);
     let expand = C::expansion(&params::expand(query.expand, C::EXPANDABLE)?);
     let lookup = id.clone();
-    let found = run_plan(&state, query.release, move |conn| {
-        (C::FIND)(conn, &lookup, expand)
-    })
-    .await?;
+    let found = state
+        .read_plan(
+            crate::http::release::parse_param(query.release)?,
+            move |conn| (C::FIND)(conn, &lookup, expand),
+        )
+        .await?;
     respond::found(
         &ctx,
         found,

@@ -14,17 +14,16 @@ use crate::api::dto::{
     DateValue, ListBody, RecordLinks, SourceRef, date, provenance, source_refs, text_cells,
 };
 use crate::api::items::stream_export;
-use crate::api::negotiate::{self, Format, LangContext};
+use crate::api::openapi::written_schema;
 use crate::api::pagination;
 use crate::api::params::{list_params, record_params};
-use crate::api::release::{self, ReleaseRef};
+use crate::api::release::ReleaseRef;
 use crate::api::respond::{self, CsvRecord, Listing};
-use crate::api::spec::written_schema;
-use crate::api::{AppState, ReadAt, run, run_app};
-use crate::db::PooledConn;
+use crate::app::{AppState, ReadAt};
 use crate::error::AppError;
 use crate::formats::csv::{self, Cell};
 use crate::formats::items::{CsvOptions, PageEnvelope, Renderer};
+use crate::http::negotiate::{self, Format, LangContext};
 use crate::models::lang::{Lang, LocalizedText};
 use crate::models::provenance::{FieldProvenance, FieldProvenances};
 use crate::models::registries::geometry::GeometryKind;
@@ -252,7 +251,9 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     let listing = Listing::new(&req, "registries", extension, params.common(), &[])?;
     let page = listing.page.clone();
-    let found = run(&state, move |conn| registries::list(conn, &page)).await?;
+    let found = state
+        .read(move |conn| registries::list(conn, &page))
+        .await?;
     listing.respond(&req, found, &ReadAt::default(), RegistryDto::new)
 }
 
@@ -329,7 +330,9 @@ pub async fn get_registry(
     let ctx = LangContext::new(negotiate::language(&req, params.lang.as_deref())?);
     let slug = path.into_inner();
     let lookup = slug.clone();
-    let found = run(&state, move |conn| registries::find(conn, &lookup)).await?;
+    let found = state
+        .read(move |conn| registries::find(conn, &lookup))
+        .await?;
     let registry = found.ok_or_else(|| AppError::NotFound(format!("no registry {slug:?}")))?;
     let mut response =
         respond::record(&ctx, &RegistryDto::new(&registry, &ctx), &ReadAt::default());
@@ -375,7 +378,10 @@ async fn items(
         ..params.request(slug, default_limit)?
     };
     let pinned = request.release.is_some();
-    let (read, conn, admitted) = read_holding_connection(&state, request).await?;
+    let counts = state.item_counts.clone();
+    let (read, held) = state
+        .read_and_hold(move |conn| registry_items::read(conn, &request, &counts))
+        .await?;
     let ItemsRead {
         registry,
         query,
@@ -396,17 +402,13 @@ async fn items(
         // A complete export, streamed from a blocking thread through a small bounded channel on
         // the connection already taken (so an outage was a 503 before any byte was sent).
         let (tx, rx) = tokio::sync::mpsc::channel(4);
-        actix_web::rt::task::spawn_blocking(move || {
-            let _admitted = admitted;
-            stream_export(conn, renderer, select, tx)
-        });
+        actix_web::rt::task::spawn_blocking(move || stream_export(held, renderer, select, tx));
         let body = futures_util::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|item| (item, rx))
         });
         return Ok(builder.streaming(body));
     };
-    drop(conn);
-    drop(admitted);
+    drop(held);
     let next = page
         .next_cursor
         .as_deref()
@@ -440,25 +442,6 @@ async fn items(
     Ok(builder.body(body))
 }
 
-/// Runs the items read on a pooled connection of the read pool and keeps the connection and the
-/// admission: an export goes on streaming from them after the read.
-async fn read_holding_connection(
-    state: &AppState,
-    request: ItemRequest,
-) -> Result<(ItemsRead, PooledConn, tokio::sync::OwnedSemaphorePermit), AppError> {
-    let (pool, gate) = state.reads();
-    let pool = pool.clone();
-    let counts = state.item_counts.clone();
-    let admitted = gate.enter().await?;
-    let (read, conn) = web::block(move || -> Result<_, AppError> {
-        let mut conn = pool.get()?;
-        let read = registry_items::read(&mut conn, &request, &counts)?;
-        Ok((read, conn))
-    })
-    .await??;
-    Ok((read, conn, admitted))
-}
-
 /// The headers of an items response: media type, sample data, the release read, the CSVW link
 /// of a CSV and, for a download, its file name.
 fn item_headers(
@@ -473,7 +456,7 @@ fn item_headers(
         .insert_header((header::VARY, "Accept, Accept-Language, Accept-Encoding"));
     sample_headers(&mut builder, registry);
     if let Some(r) = release {
-        release::stamp(&mut builder, r);
+        crate::http::release::stamp(&mut builder, r);
     }
     if format == Format::Csv {
         // CSVW locates a CSV's column descriptions through this link (W3C tabular metadata §5.2).
@@ -833,12 +816,13 @@ pub async fn get_item(
 ) -> Result<HttpResponse, AppError> {
     negotiate::from_accept(&req, &[Format::Json])?;
     let lang = negotiate::language(&req, params.lang.as_deref())?;
-    let pinned = release::parse_param(params.release.as_deref())?;
+    let pinned = crate::http::release::parse_param(params.release.as_deref())?;
     let (slug, item_id) = path.into_inner();
-    let (registry, row, read_at) = run_app(&state, move |conn| {
-        Ok(registry_items::find_one(conn, &slug, &item_id, pinned)?)
-    })
-    .await?;
+    let (registry, row, read_at) = state
+        .read(move |conn| -> Result<_, AppError> {
+            Ok(registry_items::find_one(conn, &slug, &item_id, pinned)?)
+        })
+        .await?;
     let row = &row;
     let renderer = Renderer {
         registry: Arc::new(registry),
@@ -857,7 +841,7 @@ pub async fn get_item(
     builder.content_type("application/json");
     sample_headers(&mut builder, &renderer.registry);
     if let Some(r) = &read_at {
-        release::stamp(&mut builder, r);
+        crate::http::release::stamp(&mut builder, r);
     }
     Ok(builder.body(out))
 }

@@ -6,14 +6,13 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::caching;
-use crate::api::negotiate::{self, Format};
 use crate::api::pagination;
 use crate::api::params::NoParams;
-use crate::api::release;
 use crate::api::respond::next_link;
-use crate::api::{AppState, run_app};
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::http::negotiate::{self, Format};
+use crate::middleware::caching;
 use crate::models::plan_release;
 use crate::models::registries;
 use crate::models::releases::{self, PLAN, Release};
@@ -102,13 +101,14 @@ async fn list(
         })
         .transpose()?;
     let name = dataset.clone();
-    let (mut rows, total) = run_app(state, move |conn| {
-        check_dataset(conn, &dataset)?;
-        let rows = releases::list(conn, Some(&dataset), before, i64::from(limit) + 1)?;
-        let total = releases::count(conn, &dataset)?;
-        Ok((rows, total))
-    })
-    .await?;
+    let (mut rows, total) = state
+        .read(move |conn| -> Result<_, AppError> {
+            check_dataset(conn, &dataset)?;
+            let rows = releases::list(conn, Some(&dataset), before, i64::from(limit) + 1)?;
+            let total = releases::count(conn, &dataset)?;
+            Ok((rows, total))
+        })
+        .await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = more
@@ -123,7 +123,7 @@ async fn list(
         ));
     }
     if let Some(latest) = rows.first().filter(|_| before.is_none()) {
-        release::stamp(&mut builder, latest);
+        crate::http::release::stamp(&mut builder, latest);
     }
     Ok(builder.json(ReleaseList {
         dataset: name,
@@ -145,19 +145,21 @@ fn check_dataset(conn: &mut crate::db::DbConn, dataset: &str) -> Result<(), AppE
 }
 
 async fn one(state: &AppState, dataset: String, number: i64) -> Result<HttpResponse, AppError> {
-    let found = run_app(state, move |conn| {
-        check_dataset(conn, &dataset)?;
-        Ok(releases::find_numbered(conn, &dataset, number)?)
-    })
-    .await?;
+    let found = state
+        .read(move |conn| -> Result<_, AppError> {
+            check_dataset(conn, &dataset)?;
+            Ok(releases::find_numbered(conn, &dataset, number)?)
+        })
+        .await?;
     let mut builder = HttpResponse::Ok();
-    release::stamp(&mut builder, &found);
+    crate::http::release::stamp(&mut builder, &found);
     builder.insert_header((header::CACHE_CONTROL, caching::IMMUTABLE));
     Ok(builder.json(ReleaseDto::new(found)))
 }
 
 fn number(raw: &str) -> Result<i64, AppError> {
-    release::parse_param(Some(raw))?.ok_or_else(|| AppError::invalid("release", "missing"))
+    crate::http::release::parse_param(Some(raw))?
+        .ok_or_else(|| AppError::invalid("release", "missing"))
 }
 
 /// List the plan's releases.
@@ -212,13 +214,14 @@ pub async fn plan_release_records(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AppError> {
     let n = number(&path)?;
-    let (found, records) = run_app(&state, move |conn| {
-        let found = releases::find_numbered(conn, PLAN, n)?;
-        Ok((found, plan_release::records_at(conn, n)?))
-    })
-    .await?;
+    let (found, records) = state
+        .read(move |conn| -> Result<_, AppError> {
+            let found = releases::find_numbered(conn, PLAN, n)?;
+            Ok((found, plan_release::records_at(conn, n)?))
+        })
+        .await?;
     let mut builder = HttpResponse::Ok();
-    release::stamp(&mut builder, &found);
+    crate::http::release::stamp(&mut builder, &found);
     builder.insert_header((header::CACHE_CONTROL, caching::IMMUTABLE));
     Ok(builder
         .content_type(Format::NdJson.media_type())

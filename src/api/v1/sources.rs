@@ -4,16 +4,16 @@ use std::collections::BTreeSet;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
-use crate::api::AppState;
-use crate::api::csv::Cell;
 use crate::api::dto::ListBody;
-use crate::api::negotiate::{Format, LangContext};
 use crate::api::params::{list_params, record_params};
 use crate::api::respond::CsvRecord;
 use crate::api::v1::plan_collection::{
     self, FindFn, ListFn, ListQuery, PlanCollection, RecordQuery,
 };
+use crate::app::AppState;
 use crate::error::AppError;
+use crate::formats::csv::Cell;
+use crate::http::negotiate::{Format, LangContext};
 use crate::models::sources::{self, Source};
 
 impl CsvRecord for Source {

@@ -1,4 +1,5 @@
-//! Prometheus metrics at `GET /metrics`, in the OpenMetrics text format (`prometheus-client`):
+//! Prometheus metrics (served at `GET /metrics` by `server`), in the OpenMetrics text format
+//! (`prometheus-client`):
 //! requests by method, matched route pattern and status, their latency, the database pools and
 //! their gates (read at scrape time), and registry uploads.
 //!
@@ -9,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, header};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError, web};
+use actix_web::{ResponseError, web};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
@@ -22,7 +23,6 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
-use crate::api::AppState;
 use crate::error::AppError;
 
 /// What Prometheus asks for first and parses natively.
@@ -207,15 +207,13 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Middleware: counts every request and times it to its response head.
+/// Middleware: counts every request and times it to its response head (off unless the app has
+/// `Metrics`).
 pub async fn record<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
-    let metrics = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.metrics.clone());
-    let Some(metrics) = metrics else {
+    let Some(metrics) = req.app_data::<web::Data<Metrics>>().cloned() else {
         return next.call(req).await;
     };
     let started = Instant::now();
@@ -235,15 +233,15 @@ pub async fn record<B: MessageBody + 'static>(
 
 /// A database's pool and gate as read at one scrape.
 #[derive(Debug)]
-struct PoolReading {
+pub struct PoolReading {
     /// `primary`, or `read` for the read replica.
-    name: &'static str,
-    max: u32,
-    open: u32,
-    idle: u32,
-    gate_available: usize,
-    gate_waiting: usize,
-    gate_refused: u64,
+    pub name: &'static str,
+    pub max: u32,
+    pub open: u32,
+    pub idle: u32,
+    pub gate_available: usize,
+    pub gate_waiting: usize,
+    pub gate_refused: u64,
 }
 
 /// The pool gauges, read from the pools when `/metrics` is asked.
@@ -251,26 +249,6 @@ struct PoolReading {
 struct Pools(Vec<PoolReading>);
 
 impl Pools {
-    fn read(state: &AppState) -> Self {
-        let reading = |name, pool: &crate::db::DbPool, gate: &crate::api::DbGate| {
-            let r2d2 = pool.state();
-            PoolReading {
-                name,
-                max: pool.max_size(),
-                open: r2d2.connections,
-                idle: r2d2.idle_connections,
-                gate_available: gate.available(),
-                gate_waiting: gate.waiting(),
-                gate_refused: gate.refused(),
-            }
-        };
-        let mut pools = vec![reading("primary", &state.pool, &state.db_gate)];
-        if let Some(replica) = &state.replica {
-            pools.push(reading("read", &replica.pool, &replica.gate));
-        }
-        Pools(pools)
-    }
-
     fn gauge(
         &self,
         encoder: &mut DescriptorEncoder,
@@ -334,20 +312,16 @@ impl Collector for Pools {
     }
 }
 
-/// `GET /metrics`: every metric, and the pools as they are now.
-pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
-    let Some(metrics) = &state.metrics else {
-        return Err(AppError::NotFound("metrics are turned off".into()));
-    };
-    let mut scrape_time = Registry::default();
-    scrape_time.register_collector(Box::new(Pools::read(&state)));
-    let mut body = String::new();
-    encode_registry(&mut body, &metrics.registry)
-        .and_then(|()| encode_registry(&mut body, &scrape_time))
-        .and_then(|()| encode_eof(&mut body))
-        .map_err(|e| AppError::Internal(format!("encoding metrics: {e}")))?;
-    Ok(HttpResponse::Ok()
-        .content_type(CONTENT_TYPE)
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .body(body))
+impl Metrics {
+    /// Every metric, and the pools as read now, as OpenMetrics text.
+    pub fn encode(&self, pools: Vec<PoolReading>) -> Result<String, AppError> {
+        let mut scrape_time = Registry::default();
+        scrape_time.register_collector(Box::new(Pools(pools)));
+        let mut body = String::new();
+        encode_registry(&mut body, &self.registry)
+            .and_then(|()| encode_registry(&mut body, &scrape_time))
+            .and_then(|()| encode_eof(&mut body))
+            .map_err(|e| AppError::Internal(format!("encoding metrics: {e}")))?;
+        Ok(body)
+    }
 }

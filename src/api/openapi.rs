@@ -97,7 +97,7 @@ macro_rules! written_schema {
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                crate::api::spec::schema_from_json($schema)
+                crate::api::openapi::schema_from_json($schema)
             }
         }
 

@@ -1,4 +1,4 @@
-//! HTTP caching for every GET under `/api/`: a strong `ETag`, `304 Not Modified` for
+//! HTTP caching for every GET of the API and the web pages: a strong `ETag`, `304 Not Modified` for
 //! `If-None-Match` / `If-Modified-Since`, `Cache-Control` and `Vary`.
 //!
 //! Validators of dataset reads (plan resources, registry items) are derived from the release the
@@ -17,9 +17,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use sha2::{Digest, Sha256};
 
-use crate::api::AppState;
-use crate::api::release::{self, RELEASE_HEADER};
-use crate::models::releases::{self, PLAN};
+use crate::http::release::{self, RELEASE_HEADER};
+use crate::models::releases::{self, PLAN, Release};
 
 /// Changes whenever the code that renders responses does (see build.rs).
 const BUILD_ID: &str = env!("BUILD_ID");
@@ -33,6 +32,16 @@ const ALWAYS_REVALIDATE: &str = "no-cache";
 const VARY: &str = "Accept, Accept-Language, Accept-Encoding";
 /// Bodies larger than this are streamed exports and not hashed (they carry a release).
 const HASHED_BODY_LIMIT: u64 = 16 * 1024 * 1024;
+
+/// What the middleware asks of the application it wraps (`server` wraps
+/// `conditional::<AppState, _>` and implements this for the state it registers as app data).
+pub trait Site: 'static {
+    /// Whether GETs of `path` get validators and `Cache-Control`.
+    fn validated(path: &str) -> bool;
+
+    /// A dataset's latest release, when it can be read at once; `None` lets the request run.
+    fn latest_release(&self, dataset: String) -> impl Future<Output = Option<Release>>;
+}
 
 /// What a request reads, as far as validators are concerned.
 enum Scope {
@@ -218,13 +227,13 @@ fn header_str(headers: &HeaderMap, name: impl header::AsHeaderName) -> Option<St
 }
 
 /// The middleware (`middleware::from_fn`).
-pub async fn conditional(
+pub async fn conditional<S: Site, B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
+    next: Next<B>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     // HEAD is answered as GET further in, so it gets the same validators.
     let readable = req.method() == Method::GET || req.method() == Method::HEAD;
-    if !readable || !(req.path().starts_with("/api/") || crate::web::is_web_path(req.path())) {
+    if !readable || !S::validated(req.path()) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let query: Vec<(String, String)> =
@@ -254,7 +263,7 @@ pub async fn conditional(
     {
         let current = match pinned {
             Some(n) => Some((format!("{dataset}@{n}"), None)),
-            None => latest_release(&req, dataset.clone()).await,
+            None => latest_release::<S>(&req, dataset.clone()).await,
         };
         if let Some((release, last_modified)) = current {
             let etag = release_tag(&release, &key);
@@ -339,23 +348,16 @@ pub async fn conditional(
 
 /// `Data-Release` value and `Last-Modified` of a dataset's latest release (None when it has none
 /// or the database cannot say; the request then simply runs).
-async fn latest_release(req: &ServiceRequest, dataset: String) -> Option<(String, Option<String>)> {
-    let state = req.app_data::<web::Data<AppState>>()?.clone();
-    // Only with a free turn at the pool: otherwise the request simply runs (and queues there).
-    let (pool, gate) = state.reads();
-    let admitted = gate.try_enter()?;
-    let pool = pool.clone();
-    web::block(move || {
-        let _admitted = admitted;
-        let mut conn = pool.get().ok()?;
-        let latest = releases::latest(&mut conn, &dataset).ok()??;
-        Some((
-            release::header_value(&latest),
-            release::http_date(&latest.created_at),
-        ))
-    })
-    .await
-    .ok()?
+async fn latest_release<S: Site>(
+    req: &ServiceRequest,
+    dataset: String,
+) -> Option<(String, Option<String>)> {
+    let site = req.app_data::<web::Data<S>>()?.clone();
+    let latest = site.latest_release(dataset).await?;
+    Some((
+        release::header_value(&latest),
+        release::http_date(&latest.created_at),
+    ))
 }
 
 /// Outermost layer, after compression: a compressed body is a different representation, so its

@@ -23,7 +23,6 @@ use governor::state::keyed::DefaultKeyedStateStore;
 use governor::{Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
-use crate::api::AppState;
 use crate::error::{self, AppError};
 
 pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
@@ -268,14 +267,12 @@ fn bearer_token(req: &ServiceRequest) -> Option<[u8; 32]> {
 }
 
 /// Middleware: checks the quotas, answers 429 when one is spent, and states the policies and
-/// what is left on every answer.
+/// what is left on every answer (off unless the app has `RateLimits`).
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody + 'static>>, actix_web::Error> {
-    let limits = req
-        .app_data::<web::Data<AppState>>()
-        .and_then(|state| state.rate_limits.clone());
+    let limits = req.app_data::<web::Data<RateLimits>>().cloned();
     let Some(limits) = limits.filter(|_| !EXEMPT.contains(&req.path())) else {
         return Ok(next.call(req).await?.map_into_left_body());
     };
