@@ -280,6 +280,27 @@ pub enum RunError {
     Database(#[from] diesel::result::Error),
 }
 
+/// The cheap refusals before an upload's body is read: an unknown registry, or an `If-Match`
+/// (`expected`) that no longer names the registry's latest release. [`run`] checks the
+/// precondition again under the publishing lock, where it counts.
+pub fn precheck(conn: &mut DbConn, slug: &str, expected: Option<i64>) -> Result<(), RunError> {
+    if registries::find_row(conn, slug)?.is_none() {
+        return Err(RunError::NoRegistry(slug.to_owned()));
+    }
+    let dataset = releases::registry_dataset(slug);
+    let latest = releases::latest(conn, &dataset)?.map(|r| r.number);
+    match expected {
+        Some(expected) if latest != Some(expected) => {
+            Err(RunError::Rejected(ImportError::Precondition(format!(
+                "If-Match names {dataset}@{expected}, but the latest release is {}; read the \
+                 registry again and retry",
+                latest.unwrap_or(0)
+            ))))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Runs one upload on one connection, which holds the upload's running mark throughout: records
 /// it as running (or finds the earlier run of its idempotency key), imports the file, and either
 /// publishes the release and records the upload and its audit entry in one transaction, or

@@ -421,28 +421,10 @@ pub async fn upload_file(
     let key = idempotency_key(&req)?;
     let dataset = releases::registry_dataset(&slug);
     let expected = crate::api::release::if_match(&req, &dataset)?;
-    // Cheap refusals before the body is read: an unknown registry, a stale If-Match (checked
-    // again under the publishing lock, where it counts).
-    let known = slug.clone();
-    let latest = state
-        .on_primary(move |conn| -> Result<_, AppError> {
-            if registries::find_row(conn, &known)?.is_none() {
-                return Err(AppError::NotFound(format!(
-                    "no registry with slug {known:?}"
-                )));
-            }
-            Ok(releases::latest(conn, &dataset)?.map(|r| r.number))
-        })
+    let checked = slug.clone();
+    state
+        .on_primary(move |conn| uploads::precheck(conn, &checked, expected).map_err(run_error))
         .await?;
-    if let Some(expected) = expected
-        && latest != Some(expected)
-    {
-        return Err(AppError::PreconditionFailed(format!(
-            "If-Match names registries/{slug}@{expected}, but the latest release is {}; read the \
-             registry again and retry",
-            latest.unwrap_or(0)
-        )));
-    }
     let metrics = state.metrics.clone();
     let counted = slug.clone();
     let count = |outcome: ImportOutcome, took: Option<std::time::Duration>| {
