@@ -156,7 +156,9 @@ EOF
 run_backend() {  # label database-url
   local label=$1 url=$2 per started import_start import_end import_rc=0 name kind expected path
   log "$label: loading fixtures and release 1 ($ROWS rows)"
-  cmd "$BIN" load-fixtures --database-url "$url" > "$WORK/setup-$label.log" 2>&1
+  # Only serve and migrate create a database; the data commands need it migrated.
+  cmd "$BIN" migrate --database-url "$url" > "$WORK/setup-$label.log" 2>&1
+  cmd "$BIN" load-fixtures --database-url "$url" >> "$WORK/setup-$label.log" 2>&1
   cmd "$BIN" define-registry --database-url "$url" "$BENCH/registry/registry.toml" >> "$WORK/setup-$label.log" 2>&1
   cmd "$BIN" import --database-url "$url" bench "$WORK/release1.csv" >> "$WORK/setup-$label.log" 2>&1 || { tail -20 "$WORK/setup-$label.log" >&2; exit 1; }
 

@@ -162,7 +162,9 @@ stop_server() { stop_pid "$SERVER_PID"; SERVER_PID=""; }
 
 load_db() {  # database-url csv label
   local url=$1 csv=$2 label=$3 line
-  cmd "$BIN" load-fixtures --database-url "$url" > "$WORK/load-$label.log" 2>&1
+  # Only serve and migrate create a database (issue 13); the data commands need it migrated.
+  cmd "$BIN" migrate --database-url "$url" > "$WORK/load-$label.log" 2>&1
+  cmd "$BIN" load-fixtures --database-url "$url" >> "$WORK/load-$label.log" 2>&1
   cmd "$BIN" define-registry --database-url "$url" "$BENCH/registry/registry.toml" >> "$WORK/load-$label.log" 2>&1
   cmd "$BIN" import --database-url "$url" bench "$csv" > "$WORK/import-$label.log" 2>&1 || { cat "$WORK/import-$label.log" >&2; exit 1; }
   line=$(grep -o 'imported [0-9]* rows into bench in [0-9.]* s ([0-9]* rows/s)' "$WORK/import-$label.log")
