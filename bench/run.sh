@@ -167,10 +167,12 @@ load_db() {  # database-url csv label
   cmd "$BIN" load-fixtures --database-url "$url" >> "$WORK/load-$label.log" 2>&1
   cmd "$BIN" define-registry --database-url "$url" "$BENCH/registry/registry.toml" >> "$WORK/load-$label.log" 2>&1
   cmd "$BIN" import --database-url "$url" bench "$csv" > "$WORK/import-$label.log" 2>&1 || { cat "$WORK/import-$label.log" >&2; exit 1; }
-  line=$(grep -o 'imported [0-9]* rows into bench in [0-9.]* s ([0-9]* rows/s)' "$WORK/import-$label.log")
+  # "imported N rows into bench [of <database>] in S s (R rows/s)"
+  line=$(grep -o 'imported [0-9]* rows into bench.* in [0-9.]* s ([0-9]* rows/s)' "$WORK/import-$label.log")
   log "$label: $line"
   # label rows seconds rows/s
-  echo "$line" | awk -v l="$label" '{gsub(/[()]/,""); print l "\t" $2 "\t" $7 "\t" $9}' >> "$WORK/imports.tsv"
+  echo "$line" | sed -E 's/^imported ([0-9]+) rows into .* in ([0-9.]+) s \(([0-9]+) rows\/s\)$/\1\t\2\t\3/' \
+    | awk -v l="$label" '{print l "\t" $0}' >> "$WORK/imports.tsv"
 }
 
 write_args() {  # file cursor
