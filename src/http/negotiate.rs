@@ -63,31 +63,9 @@ pub fn from_accept(req: &HttpRequest, offered: &[Format]) -> Result<Format, AppE
     else {
         return Ok(offered[0]);
     };
-    let mut ranges: Vec<(f32, usize, String)> = accept
-        .split(',')
-        .enumerate()
-        .filter_map(|(position, part)| {
-            let mut pieces = part.split(';');
-            let range = pieces.next()?.trim().to_ascii_lowercase();
-            let quality = pieces
-                .filter_map(|p| {
-                    p.trim()
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                })
-                .next()
-                .unwrap_or(1.0);
-            (!range.is_empty()).then_some((quality, position, range))
-        })
-        .collect();
-    // Highest quality first; among equals, the order the client wrote.
-    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    for (quality, _, range) in ranges {
-        if quality <= 0.0 {
-            continue;
-        }
-        let matched = offered.iter().copied().find(|f| f.matches(&range));
-        if let Some(format) = matched {
+    for range in weighted_ranges(accept) {
+        let range = range.to_ascii_lowercase();
+        if let Some(format) = offered.iter().copied().find(|f| f.matches(&range)) {
             return Ok(format);
         }
     }
@@ -115,27 +93,31 @@ pub fn language(req: &HttpRequest, lang_param: Option<&str>) -> Result<Lang, App
     else {
         return Ok(Lang::En);
     };
-    let mut ranges: Vec<(f32, usize, Option<Lang>)> = header
+    Ok(weighted_ranges(header)
+        .into_iter()
+        .find_map(|tag| tag.split('-').next().unwrap_or("").parse::<Lang>().ok())
+        .unwrap_or(Lang::En))
+}
+
+/// The ranges of an `Accept`-style header (`a;q=0.5, b`) that the client accepts (quality above
+/// 0), highest quality first and, among equals, in the order the client wrote them.
+fn weighted_ranges(header: &str) -> Vec<&str> {
+    let mut ranges: Vec<(f32, &str)> = header
         .split(',')
-        .enumerate()
-        .filter_map(|(position, part)| {
+        .filter_map(|part| {
             let mut pieces = part.split(';');
-            let tag = pieces.next()?.trim();
-            let primary = tag.split('-').next().unwrap_or("");
+            let range = pieces.next()?.trim();
             let quality = pieces
-                .filter_map(|p| {
+                .find_map(|p| {
                     p.trim()
                         .strip_prefix("q=")
                         .and_then(|q| q.parse::<f32>().ok())
                 })
-                .next()
                 .unwrap_or(1.0);
-            (quality > 0.0).then(|| (quality, position, primary.parse::<Lang>().ok()))
+            (!range.is_empty() && quality > 0.0).then_some((quality, range))
         })
         .collect();
-    ranges.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    Ok(ranges
-        .into_iter()
-        .find_map(|(_, _, lang)| lang)
-        .unwrap_or(Lang::En))
+    // A stable sort keeps the client's order among equal qualities.
+    ranges.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranges.into_iter().map(|(_, range)| range).collect()
 }

@@ -29,6 +29,27 @@ pub fn spawn_with_log(command: &mut Command) -> (Child, mpsc::Receiver<String>) 
     (child, lines)
 }
 
+/// The log lines up to and including the first that contains `text` (a server's socket listens
+/// once "serving on" is logged); panics with the log so far when none comes within two minutes.
+pub fn wait_for_line(lines: &mpsc::Receiver<String>, text: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        match lines.recv_timeout(Duration::from_secs(120)) {
+            Ok(line) => {
+                let done = line.contains(text);
+                seen.push(line);
+                if done {
+                    return seen;
+                }
+            }
+            Err(e) => panic!(
+                "the binary never logged {text:?} ({e}):\n{}",
+                seen.join("\n")
+            ),
+        }
+    }
+}
+
 /// One HTTP/1.1 exchange; returns status and body.
 pub fn http(
     addr: &str,

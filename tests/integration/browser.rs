@@ -21,7 +21,7 @@ use headless_chrome::protocol::cdp::{Emulation, Log, Page, Runtime};
 use headless_chrome::{Browser, LaunchOptions, Tab};
 use serde_json::{Value, json};
 
-use crate::binary::{BIN, free_port, spawn_with_log};
+use crate::binary::{BIN, free_port, spawn_with_log, wait_for_line};
 
 const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
 /// axe-core, vendored from npm (see tests/vendor/axe-core/README.md).
@@ -111,18 +111,8 @@ impl Server {
             base: format!("http://{addr}"),
             _dir: dir,
         };
-        let mut log = Vec::new();
-        loop {
-            match lines.recv_timeout(TIMEOUT) {
-                // The socket listens from the moment this is logged.
-                Ok(line) if line.contains("serving on") => return server,
-                Ok(line) => log.push(line),
-                Err(e) => panic!(
-                    "the server never said `serving on` ({e}):\n{}",
-                    log.join("\n")
-                ),
-            }
-        }
+        wait_for_line(&lines, "serving on");
+        server
     }
 }
 

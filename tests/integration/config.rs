@@ -77,19 +77,7 @@ impl Server {
     /// Log lines up to and including the first that contains `text` (the socket listens once
     /// "serving on" is logged).
     fn wait_for(&self, text: &str) -> Vec<String> {
-        let mut seen = Vec::new();
-        loop {
-            match self.lines.recv_timeout(Duration::from_secs(120)) {
-                Ok(line) => {
-                    let done = line.contains(text);
-                    seen.push(line);
-                    if done {
-                        return seen;
-                    }
-                }
-                Err(e) => panic!("the server never logged {text:?} ({e}); log: {seen:#?}"),
-            }
-        }
+        crate::binary::wait_for_line(&self.lines, text)
     }
 }
 

@@ -76,14 +76,7 @@ fn serve(url: &str, dir: &Path) -> Server {
             .current_dir(dir),
     );
     let server = Server { child, addr };
-    loop {
-        let line = log
-            .recv_timeout(std::time::Duration::from_secs(120))
-            .expect("the server starts");
-        if line.contains("serving on") {
-            break;
-        }
-    }
+    crate::binary::wait_for_line(&log, "serving on");
     // Keep draining the log so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in log {});
     server

@@ -31,7 +31,7 @@ use std::time::Duration;
 use pulldown_cmark::{CodeBlockKind, Event, Parser, Tag, TagEnd};
 use similar::{ChangeTag, TextDiff};
 
-use crate::binary::{BIN, free_port, spawn_with_log};
+use crate::binary::{BIN, free_port, spawn_with_log, wait_for_line};
 
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 /// The address the docs use; the test server's own address is written back to it.
@@ -597,13 +597,13 @@ struct Server {
     child: Child,
     addr: String,
     /// Kept, so that the server's log is read to its end and never fills the pipe.
-    _log: mpsc::Receiver<String>,
+    log: mpsc::Receiver<String>,
 }
 
 impl Server {
     fn start(dir: &Path) -> Server {
         let addr = format!("127.0.0.1:{}", free_port());
-        let (mut child, lines) = spawn_with_log(
+        let (child, lines) = spawn_with_log(
             Command::new(BIN)
                 .args(["serve", "--bind", &addr])
                 .args(["--rate-limit-per-minute", "0"])
@@ -614,28 +614,14 @@ impl Server {
                 .env("RUST_LOG", "warn,opengov_api=info")
                 .current_dir(dir),
         );
-        let mut log = Vec::new();
-        loop {
-            match lines.recv_timeout(TIMEOUT) {
-                // The socket listens from the moment this is logged.
-                Ok(line) if line.contains("serving on") => {
-                    return Server {
-                        child,
-                        addr,
-                        _log: lines,
-                    };
-                }
-                Ok(line) => log.push(line),
-                Err(e) => {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    panic!(
-                        "the server never said `serving on` ({e}):\n{}",
-                        log.join("\n")
-                    )
-                }
-            }
-        }
+        // Dropping the server on a failed start kills it.
+        let server = Server {
+            child,
+            addr,
+            log: lines,
+        };
+        wait_for_line(&server.log, "serving on");
+        server
     }
 }
 
