@@ -200,21 +200,7 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
     {
         let (pool, gate) = self.reads();
-        let pool = pool.clone();
-        let admitted = gate.enter().await?;
-        let (found, conn) = web::block(move || -> Result<_, AppError> {
-            let mut conn = pool.get()?;
-            let found = f(&mut conn).map_err(Into::into)?;
-            Ok((found, conn))
-        })
-        .await??;
-        Ok((
-            found,
-            HeldConnection {
-                conn,
-                _admitted: admitted,
-            },
-        ))
+        hold(pool, gate, f).await
     }
 
     /// A dataset's latest release if a turn at the read pool is free now (for optional work,
@@ -262,8 +248,20 @@ pub struct HeldConnection {
 }
 
 /// Runs `f` with a connection of `pool` on actix's blocking pool, after its turn at `gate`; the
-/// turn is held until `f` returns.
+/// turn is held until the connection is given back, right after `f`.
 async fn on<T, E, F>(pool: &DbPool, gate: &DbGate, f: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    E: Into<AppError>,
+    F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+{
+    let (found, _given_back) = hold(pool, gate, f).await?;
+    Ok(found)
+}
+
+/// [`on`], keeping the connection and the turn after `f`. The turn travels into the blocking
+/// closure, so a request dropped while `f` runs still counts until the connection is free.
+async fn hold<T, E, F>(pool: &DbPool, gate: &DbGate, f: F) -> Result<(T, HeldConnection), AppError>
 where
     T: Send + 'static,
     E: Into<AppError>,
@@ -271,10 +269,16 @@ where
 {
     let pool = pool.clone();
     let admitted = gate.enter().await?;
-    web::block(move || -> Result<T, AppError> {
-        let _admitted = admitted;
+    web::block(move || -> Result<_, AppError> {
         let mut conn = pool.get()?;
-        f(&mut conn).map_err(Into::into)
+        let found = f(&mut conn).map_err(Into::into)?;
+        Ok((
+            found,
+            HeldConnection {
+                conn,
+                _admitted: admitted,
+            },
+        ))
     })
     .await?
 }
