@@ -4,7 +4,8 @@
 //! `cli` (commands) → `server` (the actix app: `api` and `web` side by side, the middleware
 //! order) → `api` (JSON/CSV under `/api/v1`, the OpenAPI document) and `web` (the HTML pages) →
 //! `app` (shared state, the database gate, running model functions) → `middleware` → `http`
-//! (negotiation, release headers) → `models` (data model and queries, no HTTP) → `db` (the only
+//! (negotiation, release headers) → `formats` (wire formats: records in, bytes out) → `models`
+//! (data model and queries, no HTTP) → `db` (the only
 //! module that knows SQLite from PostgreSQL); `error` (the one HTTP error type) at the bottom.
 
 pub mod api;
